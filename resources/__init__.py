@@ -1,0 +1,1 @@
+"""Bundled data: transcript panel bundles, and later hotspots, evidence and demo inputs."""

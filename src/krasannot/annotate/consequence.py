@@ -1,0 +1,286 @@
+"""Where a call falls on each panel transcript, and what it does there.
+
+`locate_in_transcripts` pairs every call with the transcripts it overlaps (column-wise,
+one pass per transcript). `predict_consequences` then writes exon/intron, HGVS c., HGVS
+p. and the Sequence Ontology consequence for every located row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from .. import models as M
+from ..reference.bundle import Panel, Transcript, reverse_complement, translate
+from .normalize import right_align
+from .protein import describe_protein_change, snv_protein_changes
+
+LOCATABLE = (M.STATUS_ANNOTATED, M.STATUS_REF_MISMATCH)
+
+
+def _span(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Genomic first/last REF base; insertions get last = first - 1 (the gap before `first`)."""
+    start = frame[C.NORM_START].to_numpy(dtype=np.int64)
+    ref_len = frame[C.NORM_REF].str.len().to_numpy(dtype=np.int64)
+    return start, start + ref_len - 1, ref_len == 0
+
+
+def locate_in_transcripts(normalized: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    """One row per call x overlapping transcript; a call that overlaps none keeps one row.
+
+    Adds gene, transcript and strand; calls that overlap no transcript get status
+    outside_panel.
+    """
+    frame = normalized.reset_index(drop=True)
+    locatable = frame[C.STATUS].isin(LOCATABLE).to_numpy()
+    start, end, insertion = _span(frame)
+    lo = np.where(insertion, start - 1, start)
+    hi = np.where(insertion, start, end)
+    contigs = frame[C.CONTIG].to_numpy()
+    pieces, hit = [], np.zeros(len(frame), dtype=bool)
+    for tx in panel.transcripts:
+        mask = locatable & (contigs == tx.chrom) & (lo <= tx.end) & (hi >= tx.start)
+        if insertion.any():  # an insertion just outside the transcript does not touch it
+            mask &= ~insertion | ((lo >= tx.start) & (hi <= tx.end))
+        if mask.any():
+            part = frame[mask].copy()
+            part[C.GENE], part[C.TRANSCRIPT], part[C.STRAND] = tx.gene, tx.transcript, tx.strand
+            pieces.append(part)
+            hit |= mask
+    rest = frame[~hit].copy()
+    rest[C.GENE] = rest[C.TRANSCRIPT] = rest[C.STRAND] = ""
+    rest.loc[rest[C.STATUS] == M.STATUS_ANNOTATED, C.STATUS] = M.STATUS_OUTSIDE_PANEL
+    located = pd.concat(pieces + [rest]) if pieces else rest
+    return located.sort_index(kind="stable").reset_index(drop=True)
+
+
+# --- coordinates -------------------------------------------------------------------------
+def _anchors(tx: Transcript, g: np.ndarray) -> dict[str, np.ndarray]:
+    """HGVS anchor (transcript coordinate) and intron offset of genomic positions."""
+    exons = tx.exons_genomic
+    idx = np.searchsorted(exons[:, 0], g, side="right") - 1
+    ic = np.clip(idx, 0, len(exons) - 1)
+    exonic = (idx >= 0) & (g <= exons[ic, 1])
+    before = idx < 0
+    after = (idx == len(exons) - 1) & ~exonic
+    intronic = ~exonic & ~before & ~after
+    left_end = exons[ic, 1]
+    right_start = exons[np.clip(idx + 1, 0, len(exons) - 1), 0]
+    d_left, d_right = g - left_end, right_start - g
+    tx_of = tx.genomic_to_tx
+    if tx.strand == "+":
+        up_anchor, up_dist, down_anchor, down_dist = tx_of(left_end), d_left, tx_of(right_start), d_right
+        intron_no = tx.exon_number_genomic[ic]
+        outside_anchor = np.where(before, 1 - (tx.start - g), tx.tx_length + (g - tx.end))
+    else:
+        up_anchor, up_dist, down_anchor, down_dist = tx_of(right_start), d_right, tx_of(left_end), d_left
+        intron_no = tx.exon_number_genomic[np.clip(idx + 1, 0, len(exons) - 1)]
+        outside_anchor = np.where(after, 1 - (g - tx.end), tx.tx_length + (tx.start - g))
+    use_up = up_dist <= down_dist
+    anchor = np.where(exonic, tx_of(g), np.where(intronic, np.where(use_up, up_anchor, down_anchor),
+                                                 outside_anchor))
+    offset = np.where(intronic, np.where(use_up, up_dist, -down_dist), 0)
+    cds = exonic & (anchor >= tx.cds_tx_first) & (anchor <= tx.cds_tx_last)
+    region = np.select([cds, exonic & (anchor < tx.cds_tx_first), exonic, intronic],
+                       ["cds", "utr5", "utr3", "intron"], "outside")
+    return {"anchor": anchor, "offset": offset, "region": region,
+            "exon": np.where(exonic, tx.exon_number_genomic[ic], 0),
+            "intron": np.where(intronic, intron_no, 0),
+            "cds_pos": np.where(cds, anchor - tx.cds_tx_first + 1, 0)}
+
+
+def _c_notation(tx: Transcript, anchor: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """c.-14, c.35, c.*5, c.35+1 (without the 'c.')."""
+    s = pd.Series(anchor - tx.cds_tx_first + 1)
+    text = s.astype(str)
+    text = text.where(anchor >= tx.cds_tx_first, "-" + (tx.cds_tx_first - pd.Series(anchor)).astype(str))
+    text = text.where(anchor <= tx.cds_tx_last, "*" + (pd.Series(anchor) - tx.cds_tx_last).astype(str))
+    off = pd.Series(offset)
+    suffix = np.where(off > 0, "+" + off.astype(str), np.where(off < 0, off.astype(str), ""))
+    return (text + suffix).to_numpy(dtype=object)
+
+
+def _oriented(tx: Transcript, bases: pd.Series) -> pd.Series:
+    if tx.strand == "+":
+        return bases
+    return bases.map(reverse_complement)
+
+
+def _splice_intervals(tx: Transcript) -> dict[str, np.ndarray]:
+    """Genomic intervals of splice donor/acceptor sites and the splice regions (VEP's sizes)."""
+    site, region_i, region_e = M.SPLICE_SITE_INTRON_BASES, M.SPLICE_REGION_INTRON_BASES, M.SPLICE_REGION_EXON_BASES
+    ex = tx.exons
+    if len(ex) < 2:
+        empty = np.zeros((0, 2), dtype=np.int64)
+        return {"donor": empty, "acceptor": empty, "region": empty}
+    if tx.strand == "+":
+        up_edge, down_edge = ex[:-1, 1], ex[1:, 0]   # last base of the upstream exon, first of the next
+        donor = np.stack([up_edge + 1, up_edge + site], 1)
+        acceptor = np.stack([down_edge - site, down_edge - 1], 1)
+        region = np.concatenate([np.stack([up_edge + site + 1, up_edge + region_i], 1),
+                                 np.stack([down_edge - region_i, down_edge - site - 1], 1),
+                                 np.stack([up_edge - region_e + 1, up_edge], 1),
+                                 np.stack([down_edge, down_edge + region_e - 1], 1)])
+    else:
+        up_edge, down_edge = ex[:-1, 0], ex[1:, 1]
+        donor = np.stack([up_edge - site, up_edge - 1], 1)
+        acceptor = np.stack([down_edge + 1, down_edge + site], 1)
+        region = np.concatenate([np.stack([up_edge - region_i, up_edge - site - 1], 1),
+                                 np.stack([down_edge + site + 1, down_edge + region_i], 1),
+                                 np.stack([up_edge, up_edge + region_e - 1], 1),
+                                 np.stack([down_edge - region_e + 1, down_edge], 1)])
+    return {"donor": donor, "acceptor": acceptor, "region": region}
+
+
+def _overlaps(intervals: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    if len(intervals) == 0:
+        return np.zeros(len(lo), dtype=bool)
+    return ((intervals[None, :, 0] <= hi[:, None]) & (intervals[None, :, 1] >= lo[:, None])).any(axis=1)
+
+
+def _exon_label(first: np.ndarray, last: np.ndarray, total: int) -> np.ndarray:
+    lo, hi = np.minimum(first, last), np.maximum(first, last)
+    lo = np.where(lo == 0, hi, lo)
+    hi = np.where(hi == 0, lo, hi)
+    label = pd.Series(lo).astype(str).where(lo == hi, pd.Series(lo).astype(str) + "-" + pd.Series(hi).astype(str))
+    return np.where(hi > 0, label + f"/{total}", "").astype(object)
+
+
+# --- the step ------------------------------------------------------------------------------
+def predict_consequences(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    """Exon/intron, HGVS c./p. and SO consequence for every located, annotatable row."""
+    out = located.copy()
+    for name in (C.EXON, C.INTRON, C.HGVSC, C.HGVSP, C.HGVSP_SHORT, C.PROTEIN_POSITION, C.CONSEQUENCE, C.IMPACT):
+        out[name] = ""
+    todo = (out[C.STATUS] == M.STATUS_ANNOTATED) & (out[C.TRANSCRIPT] != "")
+    for transcript_id, rows in out[todo].groupby(C.TRANSCRIPT, sort=False):
+        tx = next(t for t in panel.transcripts if t.transcript == transcript_id)
+        result = _predict_on_transcript(tx, rows, panel)
+        out.loc[rows.index, list(result.columns)] = result
+    return out
+
+
+def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    start, end, insertion = _span(rows)
+    ref_t, alt_t = _oriented(tx, rows[C.NORM_REF]), _oriented(tx, rows[C.NORM_ALT])
+    plus = tx.strand == "+"
+    # the 5' and 3' ends of the change in transcript orientation (insertions: the flanking bases)
+    g5 = np.where(insertion, start - 1, start) if plus else np.where(insertion, start, end)
+    g3 = np.where(insertion, start, end) if plus else np.where(insertion, start - 1, start)
+    a5, a3 = _anchors(tx, g5), _anchors(tx, g3)
+
+    exon = _exon_label(a5["exon"], a3["exon"], tx.n_exons)
+    intron = _exon_label(a5["intron"], a3["intron"], tx.n_exons - 1)
+
+    # consequences from position alone
+    lo, hi = np.where(insertion, start - 1, start), np.where(insertion, start, end)
+    sites = _splice_intervals(tx)
+    donor = _overlaps(sites["donor"], lo, hi)
+    acceptor = _overlaps(sites["acceptor"], lo, hi)
+    splice_region = _overlaps(sites["region"], lo, hi) & ~donor & ~acceptor
+    regions5, regions3 = a5["region"], a3["region"]
+    contiguous = np.where(insertion, a3["cds_pos"] - a5["cds_pos"] == 1, a3["cds_pos"] - a5["cds_pos"] == end - start)
+    coding = (regions5 == "cds") & (regions3 == "cds") & contiguous
+    any_cds = (regions5 == "cds") | (regions3 == "cds")
+    terms = [
+        np.where(donor, "splice_donor_variant", ""),
+        np.where(acceptor, "splice_acceptor_variant", ""),
+        np.where(splice_region, "splice_region_variant", ""),
+        np.where(any_cds & ~coding, "coding_sequence_variant", ""),
+        np.where((regions5 == "utr5") | (regions3 == "utr5"), "5_prime_UTR_variant", ""),
+        np.where((regions5 == "utr3") | (regions3 == "utr3"), "3_prime_UTR_variant", ""),
+        np.where(((regions5 == "intron") | (regions3 == "intron")) & ~donor & ~acceptor, "intron_variant", ""),
+    ]
+
+    hgvsc = _hgvsc(tx, rows, panel, insertion, ref_t, alt_t)
+
+    # protein: column-wise for SNVs, sequence-level for everything else
+    hgvsp = np.full(len(rows), "", dtype=object)
+    hgvsp_short = np.full(len(rows), "", dtype=object)
+    protein_term = np.full(len(rows), "", dtype=object)
+    protein_pos = np.full(len(rows), "", dtype=object)
+    snv = coding & (rows[C.NORM_REF].str.len() == 1).to_numpy() & (rows[C.NORM_ALT].str.len() == 1).to_numpy()
+    if snv.any():
+        res = snv_protein_changes(tx, a5["cds_pos"][snv], alt_t.to_numpy()[snv])
+        hgvsp[snv], hgvsp_short[snv] = res["hgvsp"], res["hgvsp_short"]
+        protein_term[snv], protein_pos[snv] = res["term"], res["codon"]
+    ref_protein = translate(tx.cds)
+    general = coding & ((~snv) | (hgvsp == ""))
+    cds5, cds3 = a5["cds_pos"], a3["cds_pos"]
+    alt_values = alt_t.to_numpy()
+    for i in np.flatnonzero(general):
+        cds_start = cds3[i] if insertion[i] else cds5[i]
+        cds_end = cds_start - 1 if insertion[i] else cds3[i]
+        change = describe_protein_change(tx, ref_protein, int(cds_start), int(cds_end), alt_values[i])
+        hgvsp[i], hgvsp_short[i], protein_term[i], protein_pos[i] = (
+            change.hgvsp, change.hgvsp_short, change.term, change.position)
+    # a change that removes the start codon but reaches outside the CDS still loses it
+    start_codon = tx.tx_to_genomic(np.array([tx.cds_tx_first, tx.cds_tx_first + 2]))
+    start_hit = any_cds & ~coding & (lo <= start_codon.max()) & (hi >= start_codon.min())
+    protein_term[start_hit] = "start_lost"
+    hgvsp[start_hit], hgvsp_short[start_hit], protein_pos[start_hit] = "p.Met1?", "p.M1?", "1"
+    terms.append(protein_term)
+
+    consequence = _join_terms(terms)
+    impact = pd.Series(consequence).str.split("&").str[0].map(M.SO_IMPACT).fillna("MODIFIER").to_numpy()
+    return pd.DataFrame({C.EXON: exon, C.INTRON: intron, C.HGVSC: hgvsc, C.HGVSP: hgvsp,
+                         C.HGVSP_SHORT: hgvsp_short, C.PROTEIN_POSITION: protein_pos,
+                         C.CONSEQUENCE: consequence, C.IMPACT: impact}, index=rows.index)
+
+
+def _join_terms(term_arrays: list[np.ndarray]) -> np.ndarray:
+    """Per row: the distinct non-empty terms, most severe first, joined by '&'."""
+    stacked = np.stack([np.asarray(t, dtype=object) for t in term_arrays], axis=1)
+    joined = []
+    for row in stacked:  # a handful of short strings per row
+        joined.append("&".join(sorted({t for t in row if t}, key=M.SO_RANK.get)))
+    return np.array(joined, dtype=object)
+
+
+def _hgvsc(tx: Transcript, rows: pd.DataFrame, panel: Panel, insertion: np.ndarray,
+           ref_t: pd.Series, alt_t: pd.Series) -> np.ndarray:
+    """HGVS c. of every row; indels are first shifted 3' in transcript orientation."""
+    ref_len = rows[C.NORM_REF].str.len().to_numpy()
+    alt_len = rows[C.NORM_ALT].str.len().to_numpy()
+    snv = (ref_len == 1) & (alt_len == 1)
+    out = np.full(len(rows), "", dtype=object)
+    if snv.any():
+        pos = rows[C.NORM_START].to_numpy(dtype=np.int64)[snv]
+        a = _anchors(tx, pos)
+        out[snv] = "c." + _c_notation(tx, a["anchor"], a["offset"]) + ref_t.to_numpy()[snv] + ">" + alt_t.to_numpy()[snv]
+    starts = rows[C.NORM_START].to_numpy(dtype=np.int64)
+    refs, alts, contigs = rows[C.NORM_REF].to_numpy(), rows[C.NORM_ALT].to_numpy(), rows[C.CONTIG].to_numpy()
+    for i in np.flatnonzero(~snv):
+        out[i] = _hgvsc_one(tx, panel, contigs[i], int(starts[i]), refs[i], alts[i])
+    return out
+
+
+def _c_of(tx: Transcript, positions: list[int]) -> list[str]:
+    a = _anchors(tx, np.asarray(positions, dtype=np.int64))
+    return list(_c_notation(tx, a["anchor"], a["offset"]))
+
+
+def _hgvsc_one(tx: Transcript, panel: Panel, contig: str, start: int, ref: str, alt: str) -> str:
+    plus = tx.strand == "+"
+    if plus and not (ref and alt):  # 3' rule: minus-strand calls are already left-aligned
+        start, ref, alt = right_align(panel, contig, start, ref, alt)
+    end = start + len(ref) - 1
+
+    def span(lo: int, hi: int) -> str:
+        first, last = (lo, hi) if plus else (hi, lo)
+        c_first, c_last = _c_of(tx, [first, last])
+        return c_first if first == last else f"{c_first}_{c_last}"
+
+    if ref and alt:
+        return f"c.{span(start, end)}delins{alt if plus else reverse_complement(alt)}"
+    if ref:
+        return f"c.{span(start, end)}del"
+    k = len(alt)
+    # an insertion that repeats the bases just 5' of it (transcript orientation) is a dup
+    if plus and panel.genome_bases(contig, start - k, start - 1) == alt:
+        return f"c.{span(start - k, start - 1)}dup"
+    if not plus and panel.genome_bases(contig, start, start + k - 1) == alt:
+        return f"c.{span(start, start + k - 1)}dup"
+    inserted = alt if plus else reverse_complement(alt)
+    return f"c.{span(start - 1, start)}ins{inserted}"

@@ -1,0 +1,73 @@
+"""Merge SNVs of one sample that fall in the same codon into one multi-nucleotide call.
+
+Callers such as Mutect1 or VarScan write KRAS c.34_35GG>TT as two SNVs; read apart they
+would be p.G12C and p.G12V, read together they are the one allele p.G12F. The merged
+call gets a row of its own (listing its parts in mnv_merge) and the parts stay in the
+output with status merged_into_mnv, so no input record is lost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from .. import models as M
+from ..reference.bundle import Panel
+from .consequence import locate_in_transcripts
+
+
+def merge_same_codon_snvs(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    """Add one merged row per (sample, transcript, codon) holding SNVs at 2-3 positions."""
+    snv = ((located[C.STATUS] == M.STATUS_ANNOTATED) & (located[C.TRANSCRIPT] != "")
+           & (located[C.NORM_REF].str.len() == 1) & (located[C.NORM_ALT].str.len() == 1))
+    if snv.sum() < 2:
+        return located
+    candidates = located[snv].copy()
+    codon = np.full(len(candidates), -1, dtype=np.int64)
+    for transcript_id, rows in candidates.groupby(C.TRANSCRIPT, sort=False):
+        tx = next(t for t in panel.transcripts if t.transcript == transcript_id)
+        tx_pos = tx.genomic_to_tx(rows[C.NORM_START].to_numpy(dtype=np.int64))
+        in_cds = (tx_pos >= tx.cds_tx_first) & (tx_pos <= tx.cds_tx_last)
+        codon[candidates.index.get_indexer(rows.index)] = np.where(in_cds, (tx_pos - tx.cds_tx_first) // 3, -1)
+    candidates["_codon"] = codon
+    candidates = candidates[candidates["_codon"] >= 0]
+    keys = [C.SAMPLE, C.TRANSCRIPT, "_codon"]
+    groups = candidates.groupby(keys, sort=False)[C.NORM_START]
+    multi = groups.transform("nunique").gt(1) & groups.transform("size").eq(groups.transform("nunique"))
+    if not multi.any():
+        return located
+
+    out = located.copy()
+    merged_rows = []
+    for _, parts in candidates[multi].groupby(keys, sort=False):  # one iteration per merged codon
+        parts = parts.sort_values(C.NORM_START)
+        lo, hi = int(parts[C.NORM_START].min()), int(parts[C.NORM_START].max())
+        contig = parts[C.CONTIG].iloc[0]
+        ref = list(panel.genome_bases(contig, lo, hi))
+        alt = ref.copy()
+        for pos, r, a in zip(parts[C.NORM_START], parts[C.NORM_REF], parts[C.NORM_ALT]):
+            ref[pos - lo], alt[pos - lo] = r, a
+        if "N" in ref:
+            continue  # a gap we cannot fill from the bundle: leave the SNVs as they are
+        ref, alt = "".join(ref), "".join(alt)
+        labels = [f"{c}:{p}:{r}>{a}" for c, p, r, a in
+                  zip(parts[C.CHROM], parts[C.POS], parts[C.REF], parts[C.ALT])]
+        first = parts.iloc[0]
+        row = first.drop(labels=[C.GENE, C.TRANSCRIPT, C.STRAND, "_codon"]).copy()
+        row[C.POS], row[C.REF], row[C.ALT] = lo, ref, alt
+        row[C.NORM_START], row[C.NORM_REF], row[C.NORM_ALT] = lo, ref, alt
+        row[C.VARIANT_ID] = "."
+        # a read supporting the merged allele supports each part: take the weakest part's support
+        for name in (C.ALT_DEPTH, C.VAF):
+            if name in parts:
+                row[name] = pd.to_numeric(parts[name], errors="coerce").min()
+        row[C.MNV_MERGE] = "+".join(labels)
+        row[C.STATUS_DETAIL] = f"{len(parts)} SNVs in one codon of {first[C.GENE]} merged into one allele"
+        merged_rows.append(row)
+        out.loc[parts.index, C.STATUS] = M.STATUS_MERGED_INTO_MNV
+        out.loc[parts.index, C.STATUS_DETAIL] = f"merged into {contig}:{lo}:{ref}>{alt} (" + "+".join(labels) + ")"
+    if not merged_rows:
+        return located
+    merged = locate_in_transcripts(pd.DataFrame(merged_rows), panel)
+    return pd.concat([out, merged], ignore_index=True)

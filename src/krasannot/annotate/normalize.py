@@ -1,0 +1,153 @@
+"""Allele normalization and the REF check, before any transcript is looked at.
+
+Trimming and left-alignment follow `bcftools norm`: shared bases are trimmed (suffix
+first, then prefix) and indels are shifted left while the genome allows it. Bases we do
+not know (N in the bundle) stop a shift, so a shift never rests on a guess.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from .. import models as M
+from ..reference.builds import canonical_contigs
+from ..reference.bundle import Panel
+
+_VALID_ALLELE = r"^[ACGTN]*$"
+
+
+def trim_alleles(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
+    """Drop the common suffix, then the common prefix; an allele may become ""."""
+    while ref and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    n = 0
+    while n < len(ref) and n < len(alt) and ref[n] == alt[n]:
+        n += 1
+    return pos + n, ref[n:], alt[n:]
+
+
+def left_align(panel: Panel, contig: str, start: int, ref: str, alt: str) -> tuple[int, str, str]:
+    """Shift a trimmed pure insertion or deletion to its leftmost equivalent position."""
+    if (ref and alt) or not (ref or alt):
+        return start, ref, alt
+    allele = ref or alt
+    while start > 1:
+        before = panel.genome_bases(contig, start - 1, start - 1)
+        if before == "N" or before != allele[-1]:
+            break
+        allele = before + allele[:-1]
+        start -= 1
+    return (start, allele, "") if ref else (start, "", allele)
+
+
+def right_align(panel: Panel, contig: str, start: int, ref: str, alt: str) -> tuple[int, str, str]:
+    """Shift a trimmed pure insertion or deletion to its rightmost equivalent position."""
+    if (ref and alt) or not (ref or alt):
+        return start, ref, alt
+    allele = ref or alt
+    # the base after the allele: after the deleted bases, or at the insertion point
+    nxt = start + len(ref)
+    while True:
+        after = panel.genome_bases(contig, nxt, nxt)
+        if after == "N" or after != allele[0]:
+            break
+        allele = allele[1:] + after
+        start += 1
+        nxt += 1
+    return (start, allele, "") if ref else (start, "", allele)
+
+
+def normalize_alleles(calls: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    """Add contig, norm_start/norm_ref/norm_alt and a first status to a calls table.
+
+    SNVs (the bulk) are handled column-wise; only the other alleles are trimmed and
+    left-aligned one by one.
+    """
+    out = calls.copy()
+    ref = out[C.REF].astype(str).str.upper()
+    alt = out[C.ALT].astype(str).str.upper().replace({"-": ""})
+    ref = ref.replace({"-": ""})
+    out[C.CONTIG] = canonical_contigs(out[C.CHROM].astype(str))
+    pos = out[C.POS].astype(np.int64)
+
+    symbolic = alt.str.startswith("<") | alt.str.contains(r"[\[\]]", regex=True)
+    no_alt = alt.isin([".", "*"]) | (alt == ref)
+    invalid = ~symbolic & ~no_alt & ~(ref.str.match(_VALID_ALLELE) & alt.str.match(_VALID_ALLELE))
+    status = np.select([symbolic, no_alt, invalid],
+                       [M.STATUS_SYMBOLIC, M.STATUS_NO_ALT, M.STATUS_INVALID_ALLELE], M.STATUS_ANNOTATED)
+
+    norm_start = pos.to_numpy().copy()
+    norm_ref = ref.to_numpy(dtype=object).copy()
+    norm_alt = alt.to_numpy(dtype=object).copy()
+    usable = status == M.STATUS_ANNOTATED
+    snv = usable & (ref.str.len() == 1).to_numpy() & (alt.str.len() == 1).to_numpy()
+    contigs = out[C.CONTIG].to_numpy()
+    for i in np.flatnonzero(usable & ~snv):  # indels and MNVs: a small minority of calls
+        s, r, a = trim_alleles(int(norm_start[i]), norm_ref[i], norm_alt[i])
+        norm_start[i], norm_ref[i], norm_alt[i] = left_align(panel, contigs[i], s, r, a)
+    out[C.NORM_START] = norm_start
+    out[C.NORM_REF] = norm_ref
+    out[C.NORM_ALT] = norm_alt
+    out[C.STATUS] = status
+    out[C.STATUS_DETAIL] = ""
+    return out
+
+
+def reference_agreement(normalized: pd.DataFrame, panel: Panel) -> pd.Series:
+    """Per row: True/False where the panel knows every REF base, NA where it knows none or some.
+
+    Only rows that will be annotated are checked; the comparison uses the input's own REF
+    (after trimming), so an allele from the other build shows up here.
+    """
+    result = pd.Series(pd.NA, index=normalized.index, dtype="boolean")
+    candidates = normalized[(normalized[C.STATUS] == M.STATUS_ANNOTATED)
+                            & (normalized[C.NORM_REF].str.len() > 0)]
+    for contig, rows in candidates.groupby(C.CONTIG, sort=False):
+        for tx in panel.by_contig.get(contig, []):
+            inside = rows[(rows[C.NORM_START] >= tx.span_start)
+                          & (rows[C.NORM_START] + rows[C.NORM_REF].str.len() - 1
+                             < tx.span_start + len(tx.genome))]
+            if inside.empty:
+                continue
+            genome = np.frombuffer(tx.genome.encode("ascii"), dtype=np.uint8)
+            snv = inside[inside[C.NORM_REF].str.len() == 1]
+            if len(snv):  # column-wise for single bases
+                known = genome[snv[C.NORM_START].to_numpy() - tx.span_start]
+                given = np.frombuffer("".join(snv[C.NORM_REF]).encode("ascii"), dtype=np.uint8)
+                checked = known != ord("N")
+                result.loc[snv.index[checked]] = known[checked] == given[checked]
+            for idx, row in inside[inside[C.NORM_REF].str.len() > 1].iterrows():
+                known = tx.genome_bases(int(row[C.NORM_START]), int(row[C.NORM_START]) + len(row[C.NORM_REF]) - 1)
+                if "N" not in known:
+                    result.loc[idx] = known == row[C.NORM_REF]
+    return result
+
+
+def flag_reference_mismatches(normalized: pd.DataFrame, panel: Panel,
+                              other_panel: Panel | None = None) -> pd.DataFrame:
+    """Set status ref_mismatch where REF disagrees with the panel's genome bases.
+
+    The detail names the expected base and, when `other_panel` is given, whether the
+    allele fits the other build instead.
+    """
+    out = normalized.copy()
+    agree = reference_agreement(out, panel)
+    mismatch = agree.eq(False).fillna(False).to_numpy(dtype=bool)
+    if not mismatch.any():
+        return out
+    other = (reference_agreement(out, other_panel) if other_panel is not None
+             else pd.Series(pd.NA, index=out.index, dtype="boolean"))
+    details = []
+    for idx in out.index[mismatch]:
+        row = out.loc[idx]
+        start = int(row[C.NORM_START])
+        expected = panel.genome_bases(row[C.CONTIG], start, start + len(row[C.NORM_REF]) - 1)
+        text = f"REF {row[C.NORM_REF]} at {row[C.CONTIG]}:{start} is {expected} in {panel.build}"
+        if other_panel is not None and other.loc[idx] is True:
+            text += f"; it matches {other_panel.build}: was the input called on {other_panel.build}?"
+        details.append(text)
+    out.loc[mismatch, C.STATUS] = M.STATUS_REF_MISMATCH
+    out.loc[mismatch, C.STATUS_DETAIL] = details
+    return out

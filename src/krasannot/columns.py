@@ -1,0 +1,54 @@
+"""Column names of the one calls table and the annotated table, named once.
+
+Every reader returns CALLS_COLUMNS; every annotation step adds columns from
+ANNOTATION_COLUMNS. Nothing downstream knows which file format a call came from,
+except through SOURCE.
+"""
+
+# calls table: one row per sample x input record x ALT allele
+SAMPLE = "sample"
+CHROM = "chrom"          # as written in the input (chr12 or 12)
+POS = "pos"              # 1-based, as written in the input
+VARIANT_ID = "id"
+REF = "ref"
+ALT = "alt"
+FILTER = "filter"
+DEPTH = "depth"
+ALT_DEPTH = "alt_depth"
+VAF = "vaf"
+SOURCE = "source"        # vcf, maf, ctdna, bam, ...
+INPUT_FILE = "input_file"
+INPUT_LINE = "input_line"  # 1-based line of the record in the input file
+
+CALLS_COLUMNS = [SAMPLE, CHROM, POS, VARIANT_ID, REF, ALT, FILTER, DEPTH, ALT_DEPTH, VAF,
+                 SOURCE, INPUT_FILE, INPUT_LINE]
+
+# annotation added by annotate/
+CONTIG = "contig"        # chromosome without "chr", MT for the mitochondrion
+NORM_START = "norm_start"  # first REF base after trimming shared bases (insertions: base after the gap)
+NORM_REF = "norm_ref"    # REF after trimming and left-alignment ("" for insertions)
+NORM_ALT = "norm_alt"    # ALT after trimming and left-alignment ("" for deletions)
+GENE = "gene"
+TRANSCRIPT = "transcript"
+STRAND = "strand"
+EXON = "exon"            # "2/5", as VEP writes it
+INTRON = "intron"        # "1/4"
+HGVSC = "hgvsc"          # c.35G>T (transcript is in TRANSCRIPT)
+HGVSP = "hgvsp"          # p.Gly12Cys
+HGVSP_SHORT = "hgvsp_short"  # p.G12C
+PROTEIN_POSITION = "protein_position"
+CONSEQUENCE = "consequence"  # Sequence Ontology terms, most severe first, joined by "&"
+IMPACT = "impact"
+STATUS = "status"        # models.STATUS_*: annotated, or why not
+STATUS_DETAIL = "status_detail"
+MNV_MERGE = "mnv_merge"  # for merged same-codon SNVs: the input records that were merged
+
+ANNOTATION_COLUMNS = [CONTIG, NORM_START, NORM_REF, NORM_ALT, GENE, TRANSCRIPT, STRAND, EXON,
+                      INTRON, HGVSC, HGVSP, HGVSP_SHORT, PROTEIN_POSITION, CONSEQUENCE, IMPACT,
+                      STATUS, STATUS_DETAIL, MNV_MERGE]
+
+# order of the annotate command's TSV
+ANNOTATED_TSV_COLUMNS = [SAMPLE, CHROM, POS, VARIANT_ID, REF, ALT, GENE, TRANSCRIPT, EXON, INTRON,
+                         HGVSC, HGVSP, HGVSP_SHORT, PROTEIN_POSITION, CONSEQUENCE, IMPACT, STATUS,
+                         STATUS_DETAIL, MNV_MERGE, FILTER, DEPTH, ALT_DEPTH, VAF, STRAND,
+                         NORM_START, NORM_REF, NORM_ALT, SOURCE, INPUT_FILE, INPUT_LINE]

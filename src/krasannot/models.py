@@ -1,0 +1,56 @@
+"""Vocabularies: row statuses, Sequence Ontology consequences, the genetic code."""
+
+# why a row is, or is not, annotated
+STATUS_ANNOTATED = "annotated"
+STATUS_OUTSIDE_PANEL = "outside_panel"
+STATUS_REF_MISMATCH = "ref_mismatch"
+STATUS_MERGED_INTO_MNV = "merged_into_mnv"   # a same-codon SNV now described by its merged row
+STATUS_NO_ALT = "no_alt"                     # ALT is ".", "*" or equal to REF
+STATUS_SYMBOLIC = "symbolic_allele"          # <DEL>, <DUP>, breakends: copy-number/fusion readers
+STATUS_INVALID_ALLELE = "invalid_allele"     # characters outside ACGTN
+STATUS_UNKNOWN_CONTIG = "unknown_contig"
+
+STATUSES = [STATUS_ANNOTATED, STATUS_OUTSIDE_PANEL, STATUS_REF_MISMATCH, STATUS_MERGED_INTO_MNV,
+            STATUS_NO_ALT, STATUS_SYMBOLIC, STATUS_INVALID_ALLELE, STATUS_UNKNOWN_CONTIG]
+
+# Sequence Ontology terms we emit, most severe first (Ensembl VEP's order), with VEP's impact
+SO_TERMS_BY_SEVERITY = [
+    ("splice_acceptor_variant", "HIGH"),
+    ("splice_donor_variant", "HIGH"),
+    ("stop_gained", "HIGH"),
+    ("frameshift_variant", "HIGH"),
+    ("stop_lost", "HIGH"),
+    ("start_lost", "HIGH"),
+    ("inframe_insertion", "MODERATE"),
+    ("inframe_deletion", "MODERATE"),
+    ("missense_variant", "MODERATE"),
+    ("protein_altering_variant", "MODERATE"),
+    ("splice_region_variant", "LOW"),
+    ("incomplete_terminal_codon_variant", "LOW"),
+    ("start_retained_variant", "LOW"),
+    ("stop_retained_variant", "LOW"),
+    ("synonymous_variant", "LOW"),
+    ("coding_sequence_variant", "MODIFIER"),
+    ("5_prime_UTR_variant", "MODIFIER"),
+    ("3_prime_UTR_variant", "MODIFIER"),
+    ("intron_variant", "MODIFIER"),
+]
+SO_RANK = {term: rank for rank, (term, _) in enumerate(SO_TERMS_BY_SEVERITY)}
+SO_IMPACT = dict(SO_TERMS_BY_SEVERITY)
+
+# splice sites: intron bases 1-2 from the exon; splice region: exon bases 1-3, intron bases 3-8 (VEP)
+SPLICE_SITE_INTRON_BASES = 2
+SPLICE_REGION_INTRON_BASES = 8
+SPLICE_REGION_EXON_BASES = 3
+
+# standard genetic code, codons in TCAG order
+_BASES = "TCAG"
+_AMINO_ACIDS = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
+CODON_TABLE = {a + b + c: _AMINO_ACIDS[16 * i + 4 * j + k]
+               for i, a in enumerate(_BASES) for j, b in enumerate(_BASES) for k, c in enumerate(_BASES)}
+
+THREE_LETTER = {
+    "A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu", "G": "Gly",
+    "H": "His", "I": "Ile", "L": "Leu", "K": "Lys", "M": "Met", "F": "Phe", "P": "Pro", "S": "Ser",
+    "T": "Thr", "W": "Trp", "Y": "Tyr", "V": "Val", "*": "Ter", "X": "Xaa", "U": "Sec",
+}

@@ -1,0 +1,89 @@
+"""Genome builds: contig naming and build detection from contig lengths."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+GRCH37 = "GRCh37"
+GRCH38 = "GRCh38"
+BUILDS = (GRCH37, GRCH38)
+BUILD_ALIASES = {"grch37": GRCH37, "hg19": GRCH37, "b37": GRCH37, "grch38": GRCH38, "hg38": GRCH38}
+
+# Primary assembly lengths (GRC): they differ between builds for every chromosome but MT,
+# so any one ##contig line of chr1-22/X/Y tells the build.
+CONTIG_LENGTHS = {
+    GRCH37: {"1": 249250621, "2": 243199373, "3": 198022430, "4": 191154276, "5": 180915260,
+             "6": 171115067, "7": 159138663, "8": 146364022, "9": 141213431, "10": 135534747,
+             "11": 135006516, "12": 133851895, "13": 115169878, "14": 107349540, "15": 102531392,
+             "16": 90354753, "17": 81195210, "18": 78077248, "19": 59128983, "20": 63025520,
+             "21": 48129895, "22": 51304566, "X": 155270560, "Y": 59373566, "MT": 16569},
+    GRCH38: {"1": 248956422, "2": 242193529, "3": 198295559, "4": 190214555, "5": 181538259,
+             "6": 170805979, "7": 159345973, "8": 145138636, "9": 138394717, "10": 133797422,
+             "11": 135086622, "12": 133275309, "13": 114364328, "14": 107043718, "15": 101991189,
+             "16": 90338345, "17": 83257441, "18": 80373285, "19": 58617616, "20": 64444167,
+             "21": 46709983, "22": 50818468, "X": 156040895, "Y": 57227415, "MT": 16569},
+}
+
+
+def canonical_build(name: str) -> str | None:
+    """'hg19' -> 'GRCh37'; None for anything unknown."""
+    return BUILD_ALIASES.get(str(name).strip().lower())
+
+
+def canonical_contig(name: str) -> str:
+    """chr12 -> 12, chrM/M/chrMT -> MT, chrX -> X; other names are kept as given."""
+    text = str(name)
+    if text[:3].lower() == "chr":
+        text = text[3:]
+    if text.upper() in ("M", "MT"):
+        return "MT"
+    if text in ("x", "y"):
+        return text.upper()
+    return text
+
+
+def canonical_contigs(names: pd.Series) -> pd.Series:
+    """Vectorized canonical_contig over a column (maps each distinct name once)."""
+    unique = pd.unique(names)
+    mapping = {name: canonical_contig(name) for name in unique}
+    return names.map(mapping)
+
+
+def build_from_contig_lengths(lengths: dict[str, int]) -> tuple[str | None, str]:
+    """Decide the build from ##contig lengths.
+
+    Returns
+    -------
+    (build or None, explanation)
+    """
+    votes = {build: 0 for build in BUILDS}
+    compared = 0
+    for name, length in lengths.items():
+        contig = canonical_contig(name)
+        if contig == "MT" or contig not in CONTIG_LENGTHS[GRCH38]:
+            continue
+        compared += 1
+        for build in BUILDS:
+            if CONTIG_LENGTHS[build][contig] == int(length):
+                votes[build] += 1
+    if compared == 0:
+        return None, "no ##contig lengths for chromosomes 1-22, X or Y in the header"
+    best = max(votes, key=votes.get)
+    others = [b for b in BUILDS if b != best]
+    if votes[best] > 0 and all(votes[o] == 0 for o in others):
+        return best, f"{votes[best]}/{compared} ##contig lengths match {best}"
+    return None, (f"##contig lengths match neither build cleanly ("
+                  + ", ".join(f"{b}: {votes[b]}/{compared}" for b in BUILDS) + ")")
+
+
+def parse_build(value: str) -> str:
+    """Accept GRCh37/GRCh38 and the common aliases; 'auto' stays 'auto'."""
+    if str(value).lower() == "auto":
+        return "auto"
+    build = canonical_build(value)
+    if build is None:
+        from ..errors import UsageError
+        raise UsageError(f"unknown genome build {value!r}",
+                         hint="use GRCh37 (hg19, b37), GRCh38 (hg38) or auto")
+    return build
+

@@ -1,0 +1,269 @@
+"""Transcript bundles: the panel's transcript models and the genomic bases we know.
+
+A bundle is one JSON file per genome build (format below). It is small (about 100 kB
+for the 26-gene panel), versioned, and loads in milliseconds:
+
+    {"format": "krasannot-transcript-bundle", "format_version": 1, "build": "GRCh38",
+     "source": "...", "transcripts": [
+        {"gene": "KRAS", "transcript": "NM_004985.5", "aliases": ["ENST00000311936", "LRG_344t1"],
+         "chrom": "12", "strand": "-",
+         "exons": [[25250751, 25250929], ...],      # 1-based inclusive, transcript order
+         "cds_start": 25209795, "cds_end": 25245384, # genomic CDS span, stop codon included
+         "sequence": [[25209795, "TTACATAA..."], ...], # forward-strand bases, 1-based block starts
+         "protein": "MTEYKLVVVGAG..."}]}
+
+`sequence` holds only what the source knows: the CDS exons for the shipped panel, exons
+plus flanks for a bundle built from GTF+FASTA. Unknown bases read as N, and nothing is
+checked or shifted across an N.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ReferenceDataError
+from ..models import CODON_TABLE
+from .builds import BUILDS, canonical_contig
+
+BUNDLE_FORMAT = "krasannot-transcript-bundle"
+BUNDLE_FORMAT_VERSION = 1
+_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCAntgcan")
+
+
+def reverse_complement(seq: str) -> str:
+    return seq.translate(_COMPLEMENT)[::-1]
+
+
+def translate(cds: str) -> str:
+    """Translate codon by codon; a codon with N (or any non-ACGT) is X."""
+    return "".join(CODON_TABLE.get(cds[i:i + 3], "X") for i in range(0, len(cds) - len(cds) % 3, 3))
+
+
+@dataclass
+class Transcript:
+    """One transcript model with derived coordinate tables (all genomic, 1-based)."""
+
+    gene: str
+    transcript: str
+    chrom: str
+    strand: str
+    exons: np.ndarray            # (n, 2) in transcript order
+    cds_start: int
+    cds_end: int
+    protein: str
+    aliases: list[str] = field(default_factory=list)
+    span_start: int = 0          # first base of `genome`
+    genome: str = ""             # forward-strand bases over the span, N where unknown
+
+    def __post_init__(self) -> None:
+        self.exons = np.asarray(self.exons, dtype=np.int64).reshape(-1, 2)
+        lengths = self.exons[:, 1] - self.exons[:, 0] + 1
+        # transcript coordinate (1-based) of each exon's first base in transcript order
+        self.exon_tx_first = np.concatenate([[1], 1 + np.cumsum(lengths)[:-1]])
+        self.tx_length = int(lengths.sum())
+        order = np.argsort(self.exons[:, 0])
+        self.exons_genomic = self.exons[order]          # ascending genomic order
+        self.exon_number_genomic = order + 1            # exon number of each, in that order
+        self.exon_tx_first_genomic = self.exon_tx_first[order]
+        self.start = int(self.exons[:, 0].min())
+        self.end = int(self.exons[:, 1].max())
+        self.cds_tx_first = int(self.genomic_to_tx(np.array([self.cds_start if self.strand == "+"
+                                                                 else self.cds_end]))[0])
+        self.cds_tx_last = int(self.genomic_to_tx(np.array([self.cds_end if self.strand == "+"
+                                                                else self.cds_start]))[0])
+        self.cds_length = self.cds_tx_last - self.cds_tx_first + 1
+        self.cds = self.tx_sequence(self.cds_tx_first, self.cds_tx_last)
+        # bases after the stop codon, for frameshifts and stop-loss extensions
+        self.utr3 = self.tx_sequence(self.cds_tx_last + 1, self.tx_length).split("N")[0]
+
+    @property
+    def n_exons(self) -> int:
+        return len(self.exons)
+
+    def genomic_to_tx(self, positions: np.ndarray) -> np.ndarray:
+        """Transcript coordinate of exonic genomic positions; 0 where not exonic."""
+        positions = np.asarray(positions, dtype=np.int64)
+        idx = np.searchsorted(self.exons_genomic[:, 0], positions, side="right") - 1
+        idx_c = np.clip(idx, 0, len(self.exons_genomic) - 1)
+        starts = self.exons_genomic[idx_c, 0]
+        ends = self.exons_genomic[idx_c, 1]
+        exonic = (idx >= 0) & (positions <= ends)
+        if self.strand == "+":
+            tx = self.exon_tx_first_genomic[idx_c] + (positions - starts)
+        else:
+            tx = self.exon_tx_first_genomic[idx_c] + (ends - positions)
+        return np.where(exonic, tx, 0)
+
+    def tx_to_genomic(self, tx_positions: np.ndarray) -> np.ndarray:
+        """Genomic position of transcript coordinates (1..tx_length)."""
+        tx_positions = np.asarray(tx_positions, dtype=np.int64)
+        idx = np.searchsorted(self.exon_tx_first, tx_positions, side="right") - 1
+        offset = tx_positions - self.exon_tx_first[idx]
+        if self.strand == "+":
+            return self.exons[idx, 0] + offset
+        return self.exons[idx, 1] - offset
+
+    def genome_bases(self, start: int, end: int) -> str:
+        """Forward-strand bases start..end (1-based inclusive); N outside what we know."""
+        if end < start:
+            return ""
+        lo, hi = start - self.span_start, end - self.span_start + 1
+        inside = self.genome[max(lo, 0):max(min(hi, len(self.genome)), 0)]
+        return "N" * max(0, min(-lo, end - start + 1)) + inside + "N" * max(0, hi - max(len(self.genome), lo))
+
+    def tx_sequence(self, first: int, last: int) -> str:
+        """Transcript-orientation bases of transcript coordinates first..last."""
+        if last < first:
+            return ""
+        index = self.tx_to_genomic(np.arange(first, last + 1)) - self.span_start
+        genome = np.frombuffer(self.genome.encode("ascii"), dtype=np.uint8)
+        inside = (index >= 0) & (index < len(genome))
+        out = np.full(len(index), ord("N"), dtype=np.uint8)
+        out[inside] = genome[index[inside]]
+        bases = out.tobytes().decode("ascii")
+        return bases if self.strand == "+" else bases.translate(_COMPLEMENT)
+
+
+@dataclass
+class Panel:
+    """All transcripts of one build, with per-contig lookup."""
+
+    build: str
+    transcripts: list[Transcript]
+    source: str = ""
+    path: str = ""
+
+    def __post_init__(self) -> None:
+        self.by_contig: dict[str, list[Transcript]] = {}
+        for tx in self.transcripts:
+            self.by_contig.setdefault(tx.chrom, []).append(tx)
+        self.by_gene = {tx.gene: tx for tx in self.transcripts}
+
+    def regions(self) -> list[tuple[str, int, int]]:
+        """(contig, start, end) of every transcript, sorted."""
+        return sorted((tx.chrom, tx.start, tx.end) for tx in self.transcripts)
+
+    def genome_bases(self, contig: str, start: int, end: int) -> str:
+        """Known forward-strand bases from any transcript covering the range; N elsewhere."""
+        best = "N" * max(0, end - start + 1)
+        for tx in self.by_contig.get(contig, []):
+            if tx.span_start <= end and start <= tx.span_start + len(tx.genome) - 1:
+                bases = tx.genome_bases(start, end)
+                best = "".join(b if b != "N" else a for a, b in zip(best, bases))
+        return best
+
+
+def _genome_from_blocks(blocks: list, span_start: int, span_end: int) -> str:
+    buffer = bytearray(b"N" * (span_end - span_start + 1))
+    for block_start, seq in blocks:
+        lo = int(block_start) - span_start
+        if lo < 0 or lo + len(seq) > len(buffer):
+            raise ReferenceDataError(f"sequence block at {block_start} lies outside the transcript span")
+        buffer[lo:lo + len(seq)] = seq.upper().encode("ascii")
+    return buffer.decode("ascii")
+
+
+def transcript_from_record(record: dict) -> Transcript:
+    exons = np.asarray(record["exons"], dtype=np.int64)
+    blocks = record.get("sequence", [])
+    span_start = int(min([exons.min()] + [int(s) for s, _ in blocks]))
+    span_end = int(max([exons.max()] + [int(s) + len(q) - 1 for s, q in blocks]))
+    return Transcript(gene=record["gene"], transcript=record["transcript"],
+                      chrom=canonical_contig(record["chrom"]), strand=record["strand"],
+                      exons=exons, cds_start=int(record["cds_start"]), cds_end=int(record["cds_end"]),
+                      protein=record.get("protein", ""), aliases=list(record.get("aliases", [])),
+                      span_start=span_start, genome=_genome_from_blocks(blocks, span_start, span_end))
+
+
+def validate_bundle(data: dict, path: str) -> None:
+    if data.get("format") != BUNDLE_FORMAT:
+        raise ReferenceDataError("not a krasannot transcript bundle", path=path)
+    if data.get("format_version") != BUNDLE_FORMAT_VERSION:
+        raise ReferenceDataError(f"bundle format_version {data.get('format_version')} is not supported",
+                                 path=path, hint=f"this krasannot reads version {BUNDLE_FORMAT_VERSION}")
+    required = ("gene", "transcript", "chrom", "strand", "exons", "cds_start", "cds_end")
+    for i, record in enumerate(data.get("transcripts", [])):
+        missing = [k for k in required if k not in record]
+        if missing:
+            raise ReferenceDataError(f"transcript #{i + 1} lacks {', '.join(missing)}", path=path)
+        if record["strand"] not in "+-":
+            raise ReferenceDataError(f"transcript {record['transcript']}: strand must be + or -", path=path)
+
+
+def load_bundle(path: str | os.PathLike) -> Panel:
+    """Read a bundle file written by write_bundle."""
+    path = str(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise ReferenceDataError("bundle file not found", path=path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReferenceDataError(f"bundle is not valid JSON ({exc})", path=path) from None
+    validate_bundle(data, path)
+    return Panel(build=data["build"], source=data.get("source", ""), path=path,
+                 transcripts=[transcript_from_record(r) for r in data["transcripts"]])
+
+
+def bundled_panel_path(build: str) -> Path:
+    """Path of the panel bundle shipped with the package."""
+    if build not in BUILDS:
+        raise ReferenceDataError(f"no bundled panel for build {build!r}", hint="use GRCh37 or GRCh38")
+    return Path(str(resources.files("krasannot.resources").joinpath("panel", f"{build}.bundle.json")))
+
+
+def load_bundled_panel(build: str) -> Panel:
+    return load_bundle(bundled_panel_path(build))
+
+
+def write_bundle(path: str | os.PathLike, build: str, source: str, records: list[dict]) -> None:
+    """Write records (dicts in the bundle's transcript format) atomically."""
+    data = {"format": BUNDLE_FORMAT, "format_version": BUNDLE_FORMAT_VERSION, "build": build,
+            "source": source, "transcripts": records}
+    validate_bundle(data, str(path))
+    for record in records:  # fail now, not when a user loads it
+        transcript_from_record(record)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, separators=(",", ":"))
+        handle.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def with_reference_sequence(panel: Panel, fasta_path: str) -> Panel:
+    """Replace the panel's known bases with the full transcript spans from a FASTA (pysam)."""
+    import pysam
+
+    try:
+        fasta = pysam.FastaFile(fasta_path)
+    except (OSError, ValueError) as exc:
+        raise ReferenceDataError(f"cannot open reference FASTA ({exc})", path=fasta_path,
+                                 hint="give a FASTA with a .fai index, or one pysam can index") from None
+    names = {canonical_contig(name): name for name in fasta.references}
+    lengths = dict(zip(fasta.references, fasta.lengths))
+    transcripts = []
+    for tx in panel.transcripts:
+        name = names.get(tx.chrom)
+        if name is None:
+            raise ReferenceDataError(f"contig {tx.chrom} (for {tx.gene}) is not in the FASTA", path=fasta_path,
+                                     hint=f"is this a {panel.build} FASTA?")
+        start = max(1, tx.start - 1000)
+        end = min(lengths[name], tx.end + 1000)
+        genome = fasta.fetch(name, start - 1, end).upper()
+        transcripts.append(Transcript(gene=tx.gene, transcript=tx.transcript, chrom=tx.chrom,
+                                      strand=tx.strand, exons=tx.exons, cds_start=tx.cds_start,
+                                      cds_end=tx.cds_end, protein=tx.protein, aliases=tx.aliases,
+                                      span_start=start, genome=genome))
+    fasta.close()
+    return Panel(build=panel.build, transcripts=transcripts, source=panel.source + f"; sequence from {fasta_path}",
+                 path=panel.path)
