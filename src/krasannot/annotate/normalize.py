@@ -96,32 +96,33 @@ def normalize_alleles(calls: pd.DataFrame, panel: Panel) -> pd.DataFrame:
 
 
 def reference_agreement(normalized: pd.DataFrame, panel: Panel) -> pd.Series:
-    """Per row: True/False where the panel knows every REF base, NA where it knows none or some.
+    """Per row: True/False where the panel knows every REF base, NA where it does not.
 
-    Only rows that will be annotated are checked; the comparison uses the input's own REF
-    (after trimming), so an allele from the other build shows up here.
+    The input's own REF is compared, anchor base included, so an indel written on the
+    other build is caught as surely as an SNV.
     """
     result = pd.Series(pd.NA, index=normalized.index, dtype="boolean")
-    candidates = normalized[(normalized[C.STATUS] == M.STATUS_ANNOTATED)
-                            & (normalized[C.NORM_REF].str.len() > 0)]
+    ref = normalized[C.REF].astype(str).str.upper().replace({"-": ""})
+    candidates = normalized[(normalized[C.STATUS] == M.STATUS_ANNOTATED) & (ref.str.len() > 0)]
     for contig, rows in candidates.groupby(C.CONTIG, sort=False):
+        pos = rows[C.POS].astype(np.int64)
+        rows_ref = ref.loc[rows.index]
         for tx in panel.by_contig.get(contig, []):
-            inside = rows[(rows[C.NORM_START] >= tx.span_start)
-                          & (rows[C.NORM_START] + rows[C.NORM_REF].str.len() - 1
-                             < tx.span_start + len(tx.genome))]
-            if inside.empty:
+            inside = (pos >= tx.span_start) & (pos + rows_ref.str.len() - 1 < tx.span_start + len(tx.genome))
+            if not inside.any():
                 continue
             genome = np.frombuffer(tx.genome.encode("ascii"), dtype=np.uint8)
-            snv = inside[inside[C.NORM_REF].str.len() == 1]
-            if len(snv):  # column-wise for single bases
-                known = genome[snv[C.NORM_START].to_numpy() - tx.span_start]
-                given = np.frombuffer("".join(snv[C.NORM_REF]).encode("ascii"), dtype=np.uint8)
+            single = inside & (rows_ref.str.len() == 1)
+            if single.any():  # column-wise for single bases
+                known = genome[pos[single].to_numpy() - tx.span_start]
+                given = np.frombuffer("".join(rows_ref[single]).encode("ascii"), dtype=np.uint8)
                 checked = known != ord("N")
-                result.loc[snv.index[checked]] = known[checked] == given[checked]
-            for idx, row in inside[inside[C.NORM_REF].str.len() > 1].iterrows():
-                known = tx.genome_bases(int(row[C.NORM_START]), int(row[C.NORM_START]) + len(row[C.NORM_REF]) - 1)
+                result.loc[single[single].index[checked]] = known[checked] == given[checked]
+            for idx in inside[inside & ~single].index:
+                start = int(pos.loc[idx])
+                known = tx.genome_bases(start, start + len(rows_ref.loc[idx]) - 1)
                 if "N" not in known:
-                    result.loc[idx] = known == row[C.NORM_REF]
+                    result.loc[idx] = known == rows_ref.loc[idx]
     return result
 
 
@@ -142,12 +143,21 @@ def flag_reference_mismatches(normalized: pd.DataFrame, panel: Panel,
     details = []
     for idx in out.index[mismatch]:
         row = out.loc[idx]
-        start = int(row[C.NORM_START])
-        expected = panel.genome_bases(row[C.CONTIG], start, start + len(row[C.NORM_REF]) - 1)
-        text = f"REF {row[C.NORM_REF]} at {row[C.CONTIG]}:{start} is {expected} in {panel.build}"
+        start, ref = int(row[C.POS]), str(row[C.REF]).upper()
+        expected = panel.genome_bases(row[C.CONTIG], start, start + len(ref) - 1)
+        text = f"REF {ref} at {row[C.CONTIG]}:{start} is {expected} in {panel.build}"
         if other_panel is not None and other.loc[idx] is True:
             text += f"; it matches {other_panel.build}: was the input called on {other_panel.build}?"
         details.append(text)
     out.loc[mismatch, C.STATUS] = M.STATUS_REF_MISMATCH
     out.loc[mismatch, C.STATUS_DETAIL] = details
     return out
+
+
+def reference_votes(normalized: pd.DataFrame, panels: list[Panel]) -> dict[str, tuple[int, int]]:
+    """Per build: (REF alleles that match, REF alleles checked)."""
+    votes = {}
+    for panel in panels:
+        agree = reference_agreement(normalized, panel).dropna()
+        votes[panel.build] = (int(agree.sum()), int(len(agree)))
+    return votes

@@ -1,0 +1,204 @@
+"""Command line: one subcommand per pipeline step. The only place errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from . import __version__
+from . import columns as C
+from . import models as M
+from .errors import BuildMismatchError, KrasannotError, UsageError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _spooled_lines(spool, size: int = 8 << 20) -> Iterator[bytes]:
+    """Read back spooled text in chunks that end on a line break."""
+    spool.seek(0)
+    pending = b""
+    while chunk := spool.read(size):
+        pending += chunk
+        cut = pending.rfind(b"\n") + 1
+        if cut:
+            yield pending[:cut]
+            pending = pending[cut:]
+    if pending:
+        yield pending
+
+
+def _resolve_build(requested: str, header_lengths: dict, normalized, panels: dict, path: str) -> tuple[str, str]:
+    """Pick the build: as given, or from ##contig lengths, or from REF alleles; check it fits."""
+    from .annotate.normalize import reference_votes
+    from .reference.builds import BUILDS, build_from_contig_lengths
+
+    votes = reference_votes(normalized, list(panels.values()))
+    if requested == "auto":
+        build, why = build_from_contig_lengths(header_lengths)
+        if build is None:
+            checked = {b: v for b, v in votes.items() if v[1] > 0}
+            ranked = sorted(checked, key=lambda b: votes[b][0] / votes[b][1], reverse=True)
+            if not ranked or votes[ranked[0]][0] == 0 or (
+                    len(ranked) > 1 and votes[ranked[0]][0] / votes[ranked[0]][1]
+                    == votes[ranked[1]][0] / votes[ranked[1]][1]):
+                raise UsageError(f"cannot tell the genome build of {path}: {why}, and its REF alleles "
+                                 "in the panel do not decide it", hint="pass --build GRCh37 or --build GRCh38")
+            build = ranked[0]
+            why = f"{votes[build][0]}/{votes[build][1]} panel REF alleles match {build}"
+    else:
+        build, why = requested, "given with --build"
+        header_build, header_why = build_from_contig_lengths(header_lengths)
+        if header_build is not None and header_build != build:
+            raise BuildMismatchError(f"--build {build}, but {header_why}", path=path,
+                                     hint=f"the data looks like {header_build}: rerun with --build {header_build}")
+    match, checked = votes[build]
+    other = next(b for b in BUILDS if b != build)
+    other_match, other_checked = votes[other]
+    # most REF alleles wrong for this build, and right for the other: the data is from the other build
+    if checked >= 1 and match / checked < 0.5 and other_checked and other_match / other_checked >= 0.9:
+        raise BuildMismatchError(
+            f"{checked - match} of {checked} REF alleles in panel genes do not match {build}, "
+            f"but {other_match} of {other_checked} match {other}", path=path,
+            hint=f"the data looks like {other}: rerun with --build {other}")
+    return build, why
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .annotate.normalize import normalize_alleles
+    from .annotate.pipeline import annotate_calls
+    from .io.tables import write_annotated_tsv, write_json
+    from .io.vcf import read_vcf
+    from .reference.builds import BUILDS, parse_build
+    from .reference.bundle import load_bundle, load_bundled_panel, with_reference_sequence
+
+    requested = parse_build(args.build)
+    if args.bundle:
+        custom = load_bundle(args.bundle)
+        panels = {custom.build: custom}
+        if requested not in ("auto", custom.build):
+            raise UsageError(f"--bundle is for {custom.build} but --build says {requested}")
+        requested = custom.build
+    else:
+        panels = {b: load_bundled_panel(b) for b in BUILDS}
+    regions = sorted({r for p in panels.values() for r in p.regions()})
+
+    with tempfile.TemporaryFile() as spool:
+        read = read_vcf(args.input, sample=args.sample, regions=regions, use_index=not args.no_index,
+                        on_outside=spool.write)
+        probe = normalize_alleles(read.calls, next(iter(panels.values())))
+        build, why = _resolve_build(requested, read.header.contig_lengths, probe, panels, args.input)
+        panel = panels[build]
+        if args.reference:
+            panel = with_reference_sequence(panel, args.reference)
+        other = next((p for b, p in panels.items() if b != build), None)
+        annotated = annotate_calls(read.calls, panel, other)
+        raw_sample = args.sample or (",".join(read.header.samples) if read.header.samples else "")
+        write_annotated_tsv(annotated, args.out, raw_outside=_spooled_lines(spool), raw_sample=raw_sample,
+                            raw_source=("vcf", args.input))
+
+    counts = annotated[C.STATUS].value_counts().to_dict()
+    counts[M.STATUS_OUTSIDE_PANEL] = counts.get(M.STATUS_OUTSIDE_PANEL, 0) + read.n_outside
+    summary = {
+        "krasannot_version": __version__,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "input": {"path": args.input, "sha256": read.sha256, "records_read": read.n_records,
+                  "indexed_panel_regions_only": read.indexed,
+                  "samples": read.header.samples},
+        "genome_build": build, "build_reason": why,
+        "transcript_bundle": {"path": panel.path, "source": panel.source},
+        "rows_by_status": counts,
+        "mnv_merges": annotated.loc[annotated[C.MNV_MERGE].fillna("") != "", C.MNV_MERGE].tolist(),
+        "notes": (["records outside the panel regions were skipped through the index and are not listed"]
+                  if read.indexed else []),
+    }
+    write_json(summary, _summary_path(args.out))
+    annotated_n = counts.get(M.STATUS_ANNOTATED, 0)
+    print(f"{args.out}: {read.n_records} records, {annotated_n} annotated rows, build {build} ({why})",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def _summary_path(out: str) -> str:
+    path = Path(out)
+    stem = path.name[:-4] if path.name.endswith(".tsv") else path.name
+    return str(path.with_name(stem + ".summary.json"))
+
+
+def cmd_reference_build(args: argparse.Namespace) -> int:
+    from .reference.builds import parse_build
+    from .reference.gtf import build_bundle_from_gtf, parse_gene_list
+
+    build = parse_build(args.build) if args.build.lower() != "auto" else None
+    if build is None:
+        raise UsageError("--build must name the build of the GTF and FASTA", hint="GRCh37 or GRCh38")
+    n = build_bundle_from_gtf(args.gtf, args.fasta, parse_gene_list(args.genes), build, args.out)
+    print(f"{args.out}: {n} transcripts for {build}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_reference_from_refdata(args: argparse.Namespace) -> int:
+    from .reference.refdata import main as refdata_main
+
+    return refdata_main([args.json, args.outdir])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="krasannot", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"krasannot {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("annotate", help="VCF in, one annotated row per variant allele out")
+    p.add_argument("input", help="VCF or bgzipped VCF (.vcf, .vcf.gz)")
+    p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto (from ##contig lengths or REF alleles)")
+    p.add_argument("--out", required=True, help="output TSV; a .summary.json is written beside it")
+    p.add_argument("--sample", help="sample column to read (default: ##tumor_sample, TUMOR, or all)")
+    p.add_argument("--reference", help="genome FASTA of the same build: REF checks and shifts use its sequence")
+    p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build' instead of the panel")
+    p.add_argument("--no-index", action="store_true",
+                   help="stream the whole file even if indexed, listing every record outside the panel")
+    p.set_defaults(func=cmd_annotate)
+
+    ref = sub.add_parser("reference", help="transcript bundles").add_subparsers(dest="reference_command",
+                                                                               required=True)
+    b = ref.add_parser("build", help="write a bundle from an Ensembl/GENCODE GTF and a genome FASTA")
+    b.add_argument("--gtf", required=True)
+    b.add_argument("--fasta", required=True)
+    b.add_argument("--genes", required=True, help="comma-separated gene names, or a file with one per line")
+    b.add_argument("--build", required=True)
+    b.add_argument("--out", required=True, help="bundle JSON to write")
+    b.set_defaults(func=cmd_reference_build)
+    r = ref.add_parser("from-refdata", help="rebuild the shipped panel bundles from shared/refdata")
+    r.add_argument("json", help="panel_transcripts.json")
+    r.add_argument("outdir", help="where to write GRCh37.bundle.json and GRCh38.bundle.json")
+    r.set_defaults(func=cmd_reference_from_refdata)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KrasannotError as exc:
+        print(f"krasannot: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("krasannot: interrupted; no output was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback behind --debug
+        if args.debug:
+            raise
+        print(f"krasannot: internal error: {type(exc).__name__}: {exc} "
+              "(rerun with --debug for a traceback and please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

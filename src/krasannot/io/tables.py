@@ -1,0 +1,58 @@
+"""Writing tables: atomically (temp file + rename), so a failed run leaves no half-written output."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .. import columns as C
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator:
+    """Yield a handle on a temp file beside `path`; rename it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as handle:
+            yield handle
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_annotated_tsv(annotated: pd.DataFrame, path: str | os.PathLike,
+                        raw_outside: list[bytes] | None = None, raw_sample: str = "",
+                        raw_status: str = "outside_panel", raw_source: tuple[str, str] = ("", "")) -> None:
+    """Write the annotated table, then raw outside-panel records (CHROM..ALT lines) in the same layout."""
+    frame = annotated.reindex(columns=C.ANNOTATED_TSV_COLUMNS)
+    with atomic_output(path, "wb") as handle:
+        handle.write(frame.to_csv(sep="\t", index=False, na_rep="", lineterminator="\n").encode("utf-8"))
+        if raw_outside:
+            after_alt = C.ANNOTATED_TSV_COLUMNS[C.ANNOTATED_TSV_COLUMNS.index(C.ALT) + 1:]
+            cells = [""] * len(after_alt)
+            cells[after_alt.index(C.STATUS)] = raw_status
+            cells[after_alt.index(C.SOURCE)], cells[after_alt.index(C.INPUT_FILE)] = raw_source
+            suffix = ("\t" + "\t".join(cells) + "\n").encode("utf-8")
+            prefix = (raw_sample + "\t").encode("utf-8")
+            for chunk in raw_outside:
+                body = chunk[:-1] if chunk.endswith(b"\n") else chunk
+                handle.write(prefix)
+                handle.write(body.replace(b"\n", suffix + prefix))
+                handle.write(suffix)
+
+
+def write_json(data: dict, path: str | os.PathLike) -> None:
+    with atomic_output(path) as handle:
+        json.dump(data, handle, indent=2, default=str)
+        handle.write("\n")

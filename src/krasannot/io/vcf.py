@@ -1,0 +1,456 @@
+"""VCF / VCF.gz reader: records into the calls table.
+
+Two ways through a file:
+
+* **indexed** (a .tbi/.csi beside a bgzipped VCF, and panel regions given): only the
+  panel regions are fetched with pysam, so a whole-genome VCF costs what a panel VCF
+  costs. Records outside the regions are not read and so cannot be listed.
+* **streamed** (anything else): the file is decompressed in blocks of bounded size;
+  CHROM/POS/REF of every record are parsed column-wise with numpy, only the records that
+  touch a region are split into fields, and the others are passed on as raw
+  `CHROM POS ID REF ALT` text to be listed as outside the panel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from ..errors import InputFormatError, UsageError
+from ..reference.builds import canonical_contig
+
+BLOCK_BYTES = 32 << 20          # decompressed text handled per block: bounds memory
+_READ_BYTES = 4 << 20
+_MISSING = {"", "."}
+
+
+@dataclass
+class VcfHeader:
+    path: str
+    meta_lines: list[str]
+    samples: list[str]
+    contig_lengths: dict[str, int]
+    n_header_lines: int
+    tumor_sample: str | None = None
+    normal_sample: str | None = None
+
+
+@dataclass
+class VcfRead:
+    """What a pass over one VCF gives: candidate calls, and the records left outside."""
+
+    header: VcfHeader
+    calls: pd.DataFrame
+    n_records: int = 0
+    outside_text: list[bytes] = field(default_factory=list)  # raw "CHROM\tPOS\tID\tREF\tALT\n" lines
+    n_outside: int = 0
+    indexed: bool = False
+    sha256: str = ""
+
+
+# --- decompression -----------------------------------------------------------------------
+def _text_blocks(path: str, digest) -> Iterator[bytes]:
+    """Decompressed file content in blocks that end on a line break (the last may not)."""
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        raise InputFormatError("file not found", path=path) from None
+    except OSError as exc:
+        raise InputFormatError(f"cannot open ({exc.strerror})", path=path) from None
+    with handle:
+        head = handle.read(2)
+        handle.seek(0)
+        gz = head == b"\x1f\x8b"
+        decomp = zlib.decompressobj(31) if gz else None
+        pending = b""
+        eof_clean = True
+        while True:
+            chunk = handle.read(_READ_BYTES)
+            if not chunk:
+                break
+            digest.update(chunk)
+            if gz:
+                parts = []
+                data = chunk
+                try:
+                    while data:
+                        parts.append(decomp.decompress(data))
+                        if decomp.eof:  # bgzip: many gzip members back to back
+                            data = decomp.unused_data
+                            decomp = zlib.decompressobj(31)
+                            eof_clean = True
+                        else:
+                            data = b""
+                            eof_clean = False
+                except zlib.error as exc:
+                    raise InputFormatError(f"corrupt gzip data ({exc})", path=path,
+                                           hint="re-create the file with bgzip") from None
+                text = b"".join(parts)
+            else:
+                text = chunk
+            pending += text
+            if len(pending) >= BLOCK_BYTES:
+                cut = pending.rfind(b"\n") + 1
+                if cut > 0:
+                    yield pending[:cut]
+                    pending = pending[cut:]
+        if gz and not eof_clean:
+            raise InputFormatError("truncated gzip file: the compressed stream ends early", path=path,
+                                   hint="the file is incomplete; copy or download it again")
+        if pending:
+            yield pending
+
+
+# --- header ------------------------------------------------------------------------------
+_CONTIG = re.compile(r"##contig=<.*?ID=([^,>]+).*?length=(\d+)")
+
+
+def _parse_header(path: str, text: bytes) -> tuple[VcfHeader, int]:
+    """Parse meta lines and the #CHROM line; return the header and the offset of the body."""
+    meta, offset, line_no = [], 0, 0
+    while True:
+        end = text.find(b"\n", offset)
+        if end < 0:
+            raise InputFormatError("no #CHROM header line found", path=path, line=line_no + 1,
+                                   hint="is this a VCF? a VCF starts with ##fileformat=VCF and a #CHROM line")
+        line_no += 1
+        raw = text[offset:end].rstrip(b"\r")
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputFormatError("header line is not valid UTF-8", path=path, line=line_no,
+                                   hint="re-encode the file as UTF-8") from None
+        offset = end + 1
+        if line_no == 1 and not line.startswith("##fileformat=VCF"):
+            raise InputFormatError("first line is not ##fileformat=VCF...", path=path, line=1,
+                                   hint="give a VCF file (plain or bgzipped)")
+        if line.startswith("##"):
+            meta.append(line)
+            continue
+        if not line.startswith("#CHROM"):
+            raise InputFormatError("expected the #CHROM header line", path=path, line=line_no)
+        fields = line.split("\t")
+        if fields[:8] != ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]:
+            raise InputFormatError("the #CHROM line does not have the 8 tab-separated VCF columns",
+                                   path=path, line=line_no, hint="is the file space- instead of tab-separated?")
+        samples = fields[9:]
+        break
+    lengths = {m.group(1): int(m.group(2)) for m in map(_CONTIG.match, meta) if m}
+    tumor = next((m.split("=", 1)[1] for m in meta if m.startswith("##tumor_sample=")), None)
+    normal = next((m.split("=", 1)[1] for m in meta if m.startswith("##normal_sample=")), None)
+    return VcfHeader(path=path, meta_lines=meta, samples=samples, contig_lengths=lengths,
+                     n_header_lines=line_no, tumor_sample=tumor, normal_sample=normal), offset
+
+
+# --- which sample ------------------------------------------------------------------------
+def choose_samples(header: VcfHeader, sample: str | None) -> list[str]:
+    """The sample columns to read: --sample, else the tumour of a pair, else every sample."""
+    if sample is not None and header.samples:
+        if sample not in header.samples:
+            raise UsageError(f"sample {sample!r} is not in {header.path}",
+                             hint="samples in the file: " + ", ".join(header.samples))
+        return [sample]
+    if header.tumor_sample in header.samples:
+        return [header.tumor_sample]
+    if set(header.samples) == {"TUMOR", "NORMAL"}:  # Strelka
+        return ["TUMOR"]
+    return list(header.samples)
+
+
+# --- body --------------------------------------------------------------------------------
+def _region_mask(chrom_keys: np.ndarray, key_names: dict[int, str], pos: np.ndarray, ref_len: np.ndarray,
+                 regions: dict[str, np.ndarray]) -> np.ndarray:
+    """True where a record's REF span (insertions: the base after the anchor too) meets a region."""
+    mask = np.zeros(len(pos), dtype=bool)
+    last = pos + np.maximum(ref_len, 1)
+    for key, name in key_names.items():
+        spans = regions.get(canonical_contig(name))
+        if spans is None:
+            continue
+        rows = np.flatnonzero(chrom_keys == key)
+        if len(rows) == 0:
+            continue
+        # regions are sorted and merged: the candidate is the last region starting <= last
+        idx = np.searchsorted(spans[:, 0], last[rows], side="right") - 1
+        ok = idx >= 0
+        hit = np.zeros(len(rows), dtype=bool)
+        hit[ok] = pos[rows][ok] <= spans[idx[ok], 1]
+        mask[rows] = hit
+    return mask
+
+
+def _chrom_keys(buf: np.ndarray, starts: np.ndarray, tab1: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
+    """An exact integer key per CHROM of up to 8 bytes (longer names share key -1)."""
+    length = tab1 - starts
+    take = np.minimum(length, 8)
+    gather = starts[:, None] + np.arange(8)[None, :]
+    gather = np.minimum(gather, len(buf) - 1)
+    window = buf[gather].astype(np.uint64)
+    window[np.arange(8)[None, :] >= take[:, None]] = 0
+    keys = (window << (np.arange(8, dtype=np.uint64) * 8)[None, :]).sum(axis=1).astype(np.int64)
+    keys = np.where(length > 8, -1, keys + (length.astype(np.int64) << 56))
+    names = {}
+    for key in np.unique(keys):
+        if key == -1:
+            continue
+        row = int(np.flatnonzero(keys == key)[0])
+        names[int(key)] = bytes(buf[starts[row]:tab1[row]]).decode("utf-8", "replace")
+    return keys, names
+
+
+def _parse_positions(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Integers from digit fields buf[start:end]; -1 where the field is not all digits."""
+    width = end - start
+    out = np.zeros(len(start), dtype=np.int64)
+    bad = (width <= 0) | (width > 12)
+    maxw = int(min(width.max(initial=1), 12))
+    for k in range(maxw):
+        present = width > k
+        digit = buf[np.minimum(start + k, len(buf) - 1)].astype(np.int64) - 48
+        bad |= present & ((digit < 0) | (digit > 9))
+        out = np.where(present, out * 10 + digit, out)
+    return np.where(bad, -1, out)
+
+
+def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, np.ndarray] | None):
+    """Split a block into lines; return (line numbers, raw candidate lines, outside text, count)."""
+    buf = np.frombuffer(block, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    if len(block) and block[-1:] != b"\n":
+        newlines = np.append(newlines, len(block))
+    starts = np.concatenate([[0], newlines[:-1] + 1]).astype(np.int64)
+    ends = newlines.astype(np.int64)
+    line_no = first_line_no + np.arange(len(starts))
+    nonempty = ends > starts
+    nonempty &= ~((ends - starts == 1) & (buf[np.maximum(ends - 1, 0)] == 13))
+    starts, ends, line_no = starts[nonempty], ends[nonempty], line_no[nonempty]
+    n = len(starts)
+    if n == 0:
+        return line_no, [], b"", 0
+    tabs = np.flatnonzero(buf == 9)
+    first = np.searchsorted(tabs, starts)
+    cols = [tabs[np.minimum(first + k, len(tabs) - 1)] if len(tabs) else np.full(n, len(buf)) for k in range(8)]
+    # a record needs 8 tab-separated columns: its 7th tab must come before its line end
+    short = (first + 7 >= len(tabs)) | (cols[6] >= ends)
+    if short.any():
+        bad = int(np.flatnonzero(short)[0])
+        fields = block[starts[bad]:ends[bad]].count(b"\t") + 1
+        raise InputFormatError(f"record has {fields} tab-separated columns, a VCF record needs at least 8",
+                               path=path, line=int(line_no[bad]), hint="is the file truncated or space-separated?")
+    pos = _parse_positions(buf, cols[0] + 1, cols[1])
+    if (pos <= 0).any():
+        bad = int(np.flatnonzero(pos <= 0)[0])
+        text = block[cols[0][bad] + 1:cols[1][bad]].decode("utf-8", "replace")
+        raise InputFormatError(f"POS {text!r} is not a positive integer", path=path, line=int(line_no[bad]))
+    if regions is None:
+        candidate = np.ones(n, dtype=bool)
+    else:
+        keys, names = _chrom_keys(buf, starts, cols[0])
+        candidate = _region_mask(keys, names, pos, cols[3] - cols[2] - 1, regions)
+    cand_rows = np.flatnonzero(candidate)
+    lines = [(int(line_no[i]), block[starts[i]:ends[i]]) for i in cand_rows]
+    outside = ~candidate
+    n_outside = int(outside.sum())
+    outside_text = b""
+    if n_outside:
+        # keep CHROM..ALT of each outside record, its 5th tab turned into a line break
+        delta = np.zeros(len(buf) + 1, dtype=np.int8)
+        np.add.at(delta, starts[outside], 1)
+        np.add.at(delta, cols[4][outside] + 1, -1)
+        keep = np.cumsum(delta[:-1], dtype=np.int8).view(bool)
+        copy = buf.copy()
+        copy[cols[4][outside]] = 10
+        outside_text = copy[keep].tobytes()
+    return line_no, lines, outside_text, n_outside
+
+
+def _format_values(fmt: str, sample_field: str) -> dict[str, str]:
+    return dict(zip(fmt.split(":"), sample_field.split(":")))
+
+
+def _number(value: str | None) -> float:
+    if value is None or value in _MISSING:
+        return np.nan
+    try:
+        return float(value)
+    except ValueError:
+        return np.nan
+
+
+def _support(values: dict[str, str], allele: int) -> tuple[float, float, float]:
+    """Depth, alt depth and VAF for one ALT allele from generic AD/DP/AF fields; NaN if absent."""
+    depth = alt_depth = vaf = np.nan
+    ad = values.get("AD")
+    if ad and ad not in _MISSING:
+        parts = [_number(x) for x in ad.split(",")]
+        if len(parts) > allele:
+            alt_depth = parts[allele]
+            if not np.isnan(parts).any():
+                depth = float(np.nansum(parts))
+    dp = _number(values.get("DP"))
+    if not np.isnan(dp):
+        depth = dp
+    af = values.get("AF")
+    if af and af not in _MISSING:
+        parts = af.split(",")
+        if len(parts) >= allele:
+            vaf = _number(parts[allele - 1])
+    if np.isnan(vaf) and not np.isnan(alt_depth) and depth and depth > 0:
+        vaf = alt_depth / depth
+    return depth, alt_depth, vaf
+
+
+def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int, bytes]], samples: list[str],
+                      default_sample: str) -> list[dict]:
+    sample_index = [header.samples.index(s) for s in samples]
+    rows = []
+    for line_no, raw in lines:
+        try:
+            text = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            raise InputFormatError("record is not valid UTF-8", path=path, line=line_no,
+                                   hint="re-encode the file as UTF-8") from None
+        f = text.split("\t")
+        if header.samples and len(f) < 9 + len(header.samples):
+            raise InputFormatError(f"record has {len(f)} columns, the header names {9 + len(header.samples)}",
+                                   path=path, line=line_no)
+        chrom, pos, vid, ref, alts, _qual, filt = f[0], int(f[1]), f[2], f[3], f[4].split(","), f[5], f[6]
+        if not ref or ref == ".":
+            raise InputFormatError("REF is empty", path=path, line=line_no)
+        fmt = f[8] if len(f) > 8 else ""
+        for allele, alt in enumerate(alts, start=1):
+            base = {C.CHROM: chrom, C.POS: pos, C.VARIANT_ID: vid, C.REF: ref, C.ALT: alt, C.FILTER: filt,
+                    C.SOURCE: "vcf", C.INPUT_FILE: path, C.INPUT_LINE: line_no}
+            if not samples:
+                rows.append({**base, C.SAMPLE: default_sample, C.DEPTH: np.nan, C.ALT_DEPTH: np.nan, C.VAF: np.nan})
+                continue
+            for name, idx in zip(samples, sample_index):
+                values = _format_values(fmt, f[9 + idx])
+                gt = values.get("GT")
+                if len(samples) > 1 and gt is not None and str(allele) not in re.split(r"[/|]", gt):
+                    continue  # a cohort VCF: only samples that carry this allele
+                depth, alt_depth, vaf = _support(values, allele)
+                rows.append({**base, C.SAMPLE: name, C.DEPTH: depth, C.ALT_DEPTH: alt_depth, C.VAF: vaf})
+    return rows
+
+
+def _regions_by_contig(regions: list[tuple[str, int, int]]) -> dict[str, np.ndarray]:
+    """Sorted, merged (start, end) arrays per canonical contig."""
+    out: dict[str, list] = {}
+    for contig, start, end in sorted((canonical_contig(c), s, e) for c, s, e in regions):
+        spans = out.setdefault(contig, [])
+        if spans and start <= spans[-1][1] + 1:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return {c: np.asarray(s, dtype=np.int64) for c, s in out.items()}
+
+
+def _index_path(path: str) -> str | None:
+    for suffix in (".tbi", ".csi"):
+        if os.path.exists(path + suffix) and os.path.getmtime(path + suffix) >= os.path.getmtime(path) - 1:
+            return path + suffix
+    return None
+
+
+def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, int, int]] | None = None,
+             use_index: bool = True, default_sample: str | None = None,
+             on_outside: Callable[[bytes], None] | None = None) -> VcfRead:
+    """Read a VCF into calls.
+
+    Parameters
+    ----------
+    regions : (contig, start, end) to read; None reads every record as a candidate.
+    use_index : take the indexed path when the file is bgzipped and indexed.
+    on_outside : receives raw outside-region text block by block (otherwise kept in memory).
+    """
+    path = str(path)
+    default_sample = default_sample or sample or re.sub(r"\.(vcf|bcf)(\.gz)?$", "", Path(path).name)
+    if path.endswith(".bcf"):
+        raise InputFormatError("BCF input is not read yet", path=path,
+                               hint="convert it: bcftools view -Oz -o file.vcf.gz file.bcf")
+    region_arrays = _regions_by_contig(regions) if regions is not None else None
+    index = _index_path(path) if (use_index and regions is not None) else None
+    if index:
+        return _read_indexed(path, sample, regions, default_sample)
+
+    digest = hashlib.sha256()
+    header = None
+    candidate_lines: list[tuple[int, bytes]] = []
+    outside_chunks: list[bytes] = []
+    n_records = n_outside = 0
+    next_line = 1
+    for block in _text_blocks(path, digest):
+        if header is None:
+            header, offset = _parse_header(path, block)
+            next_line = header.n_header_lines + 1
+            block = block[offset:]
+        line_no, lines, outside_text, k = _scan_block(path, block, next_line, region_arrays)
+        next_line += block.count(b"\n")
+        n_records += len(line_no)
+        candidate_lines.extend(lines)
+        n_outside += k
+        if outside_text:
+            if on_outside is not None:
+                on_outside(outside_text)
+            else:
+                outside_chunks.append(outside_text)
+    if header is None:
+        raise InputFormatError("file is empty", path=path, hint="give a VCF with a header and records")
+    samples = choose_samples(header, sample)
+    calls = pd.DataFrame(_records_to_calls(path, header, candidate_lines, samples, default_sample),
+                         columns=C.CALLS_COLUMNS)
+    return VcfRead(header=header, calls=calls, n_records=n_records, outside_text=outside_chunks,
+                   n_outside=n_outside, indexed=False, sha256=digest.hexdigest())
+
+
+def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, int]],
+                  default_sample: str) -> VcfRead:
+    import pysam
+
+    try:
+        tabix = pysam.TabixFile(path)
+    except (OSError, ValueError) as exc:
+        raise InputFormatError(f"cannot read the index ({exc})", path=path,
+                               hint="re-index with tabix -p vcf, or remove the stale index") from None
+    with tabix:
+        header_text = "\n".join(tabix.header) + "\n"
+        header, _ = _parse_header(path, header_text.encode("utf-8") + b"")
+        names = {canonical_contig(c): c for c in tabix.contigs}
+        seen: dict[tuple[str, int, str], int] = {}
+        lines: list[tuple[int, bytes]] = []
+        for contig, start, end in _merged(regions):
+            name = names.get(canonical_contig(contig))
+            if name is None:
+                continue
+            for record in tabix.fetch(name, max(0, start - 1), end):
+                f = record.split("\t", 5)
+                key = (f[0], int(f[1]), f[3] + "\t" + f[4])
+                if key not in seen:
+                    seen[key] = 0
+                    lines.append((0, record.encode("utf-8")))  # line numbers are unknown via the index
+    samples = choose_samples(header, sample)
+    calls = pd.DataFrame(_records_to_calls(path, header, lines, samples, default_sample), columns=C.CALLS_COLUMNS)
+    calls[C.INPUT_LINE] = pd.NA
+    return VcfRead(header=header, calls=calls, n_records=len(lines), indexed=True, sha256=_file_sha256(path))
+
+
+def _merged(regions: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    return [(c, int(s), int(e)) for c, spans in _regions_by_contig(regions).items() for s, e in spans]
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
