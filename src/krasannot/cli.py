@@ -57,7 +57,7 @@ def _resolve_build(requested: str, header_lengths: dict, normalized, panels: dic
                                      hint=f"the data looks like {header_build}: rerun with --build {header_build}")
     match, checked = votes[build]
     other = next(b for b in BUILDS if b != build)
-    other_match, other_checked = votes[other]
+    other_match, other_checked = votes.get(other, (0, 0))  # a --bundle run has no other build
     # most REF alleles wrong for this build, and right for the other: the data is from the other build
     if checked >= 1 and match / checked < 0.5 and other_checked and other_match / other_checked >= 0.9:
         raise BuildMismatchError(
@@ -98,7 +98,8 @@ def cmd_annotate(args: argparse.Namespace) -> int:
             panel = with_reference_sequence(panel, args.reference)
         other = next((p for b, p in panels.items() if b != build), None)
         annotated = annotate_calls(read.calls, panel, other)
-        raw_sample = args.sample or (",".join(read.header.samples) if read.header.samples else "")
+        # outside-panel records are listed once per record, under the sample(s) read
+        raw_sample = ",".join(read.samples_read)
         write_annotated_tsv(annotated, args.out, raw_outside=_spooled_lines(spool), raw_sample=raw_sample,
                             raw_source=("vcf", args.input))
 

@@ -193,7 +193,16 @@ def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> 
         np.where(((regions5 == "intron") | (regions3 == "intron")) & ~donor & ~acceptor, "intron_variant", ""),
     ]
 
-    hgvsc = _hgvsc(tx, rows, panel, insertion, ref_t, alt_t)
+    # HGVS describes indels at their 3'-most position in transcript orientation, and VEP takes the
+    # protein change from there too: an insertion written in the intron can be an exon duplication
+    h_start, h_ref, h_alt = _three_prime_alleles(tx, rows, panel)
+    h_rows = pd.DataFrame({C.NORM_START: h_start, C.NORM_REF: h_ref, C.NORM_ALT: h_alt}, index=rows.index)
+    h_first, h_last, h_ins = _span(h_rows)
+    h5 = _anchors(tx, np.where(h_ins, h_first - 1, h_first) if plus else np.where(h_ins, h_first, h_last))
+    h3 = _anchors(tx, np.where(h_ins, h_first, h_last) if plus else np.where(h_ins, h_first - 1, h_first))
+    h_coding = ((h5["region"] == "cds") & (h3["region"] == "cds")
+                & np.where(h_ins, h3["cds_pos"] - h5["cds_pos"] == 1, h3["cds_pos"] - h5["cds_pos"] == h_last - h_first))
+    hgvsc = _hgvsc(tx, rows, h_start, h_ref, h_alt, ref_t, alt_t)
 
     # protein: column-wise for SNVs, sequence-level for everything else
     hgvsp = np.full(len(rows), "", dtype=object)
@@ -206,9 +215,10 @@ def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> 
         hgvsp[snv], hgvsp_short[snv] = res["hgvsp"], res["hgvsp_short"]
         protein_term[snv], protein_pos[snv] = res["term"], res["codon"]
     ref_protein = translate(tx.cds)
-    general = coding & ((~snv) | (hgvsp == ""))
-    cds5, cds3 = a5["cds_pos"], a3["cds_pos"]
-    alt_values = alt_t.to_numpy()
+    general = (coding & ((~snv) | (hgvsp == ""))) | (h_coding & ~coding)
+    cds5, cds3 = h5["cds_pos"], h3["cds_pos"]
+    alt_values = _oriented(tx, pd.Series(h_alt)).to_numpy()
+    insertion = h_ins
     for i in np.flatnonzero(general):
         cds_start = cds3[i] if insertion[i] else cds5[i]
         cds_end = cds_start - 1 if insertion[i] else cds3[i]
@@ -238,21 +248,33 @@ def _join_terms(term_arrays: list[np.ndarray]) -> np.ndarray:
     return np.array(joined, dtype=object)
 
 
-def _hgvsc(tx: Transcript, rows: pd.DataFrame, panel: Panel, insertion: np.ndarray,
+def _three_prime_alleles(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> tuple[np.ndarray, ...]:
+    """(start, ref, alt) with pure indels shifted 3' in transcript orientation.
+
+    Minus-strand calls need nothing: normalization already left-aligned them.
+    """
+    start = rows[C.NORM_START].to_numpy(dtype=np.int64).copy()
+    ref, alt = rows[C.NORM_REF].to_numpy(dtype=object).copy(), rows[C.NORM_ALT].to_numpy(dtype=object).copy()
+    if tx.strand == "+":
+        contigs = rows[C.CONTIG].to_numpy()
+        for i in np.flatnonzero((rows[C.NORM_REF].str.len() == 0).to_numpy() | (rows[C.NORM_ALT].str.len() == 0).to_numpy()):
+            start[i], ref[i], alt[i] = right_align(panel, contigs[i], int(start[i]), ref[i], alt[i])
+    return start, ref, alt
+
+
+def _hgvsc(tx: Transcript, rows: pd.DataFrame, starts: np.ndarray, refs: np.ndarray, alts: np.ndarray,
            ref_t: pd.Series, alt_t: pd.Series) -> np.ndarray:
-    """HGVS c. of every row; indels are first shifted 3' in transcript orientation."""
+    """HGVS c. of every row, from the 3'-shifted alleles."""
     ref_len = rows[C.NORM_REF].str.len().to_numpy()
     alt_len = rows[C.NORM_ALT].str.len().to_numpy()
     snv = (ref_len == 1) & (alt_len == 1)
     out = np.full(len(rows), "", dtype=object)
     if snv.any():
-        pos = rows[C.NORM_START].to_numpy(dtype=np.int64)[snv]
-        a = _anchors(tx, pos)
+        a = _anchors(tx, starts[snv])
         out[snv] = "c." + _c_notation(tx, a["anchor"], a["offset"]) + ref_t.to_numpy()[snv] + ">" + alt_t.to_numpy()[snv]
-    starts = rows[C.NORM_START].to_numpy(dtype=np.int64)
-    refs, alts, contigs = rows[C.NORM_REF].to_numpy(), rows[C.NORM_ALT].to_numpy(), rows[C.CONTIG].to_numpy()
+    contigs = rows[C.CONTIG].to_numpy()
     for i in np.flatnonzero(~snv):
-        out[i] = _hgvsc_one(tx, panel, contigs[i], int(starts[i]), refs[i], alts[i])
+        out[i] = _hgvsc_one(tx, contigs[i], int(starts[i]), refs[i], alts[i])
     return out
 
 
@@ -261,10 +283,8 @@ def _c_of(tx: Transcript, positions: list[int]) -> list[str]:
     return list(_c_notation(tx, a["anchor"], a["offset"]))
 
 
-def _hgvsc_one(tx: Transcript, panel: Panel, contig: str, start: int, ref: str, alt: str) -> str:
+def _hgvsc_one(tx: Transcript, contig: str, start: int, ref: str, alt: str) -> str:
     plus = tx.strand == "+"
-    if plus and not (ref and alt):  # 3' rule: minus-strand calls are already left-aligned
-        start, ref, alt = right_align(panel, contig, start, ref, alt)
     end = start + len(ref) - 1
 
     def span(lo: int, hi: int) -> str:
@@ -278,9 +298,9 @@ def _hgvsc_one(tx: Transcript, panel: Panel, contig: str, start: int, ref: str, 
         return f"c.{span(start, end)}del"
     k = len(alt)
     # an insertion that repeats the bases just 5' of it (transcript orientation) is a dup
-    if plus and panel.genome_bases(contig, start - k, start - 1) == alt:
+    if plus and tx.genome_bases(start - k, start - 1) == alt:
         return f"c.{span(start - k, start - 1)}dup"
-    if not plus and panel.genome_bases(contig, start, start + k - 1) == alt:
+    if not plus and tx.genome_bases(start, start + k - 1) == alt:
         return f"c.{span(start, start + k - 1)}dup"
     inserted = alt if plus else reverse_complement(alt)
     return f"c.{span(start - 1, start)}ins{inserted}"

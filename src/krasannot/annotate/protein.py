@@ -84,8 +84,8 @@ def describe_protein_change(tx: Transcript, ref_protein: str, cds_start: int, cd
     if "*" in inserted:  # a new in-frame stop: nothing after it is made
         inserted = inserted[:inserted.index("*") + 1]
         term_if_stop = "stop_gained"
-        if inserted == "*" and deleted:
-            hgvsp, short = _both("{a}" + str(pos) + "{b}", a=deleted[0], b="*")
+        if inserted == "*" and len(deleted) == 1:
+            hgvsp, short = _both("{a}" + str(pos) + "{b}", a=deleted, b="*")
             return ProteinChange(hgvsp, short, "stop_gained", str(pos))
 
     if len(deleted) == 1 and len(inserted) == 1:

@@ -50,6 +50,7 @@ class VcfRead:
 
     header: VcfHeader
     calls: pd.DataFrame
+    samples_read: list[str] = field(default_factory=list)
     n_records: int = 0
     outside_text: list[bytes] = field(default_factory=list)  # raw "CHROM\tPOS\tID\tREF\tALT\n" lines
     n_outside: int = 0
@@ -309,6 +310,13 @@ def _support(values: dict[str, str], allele: int) -> tuple[float, float, float]:
     return depth, alt_depth, vaf
 
 
+def _calls_frame(rows: list[dict]) -> pd.DataFrame:
+    calls = pd.DataFrame(rows, columns=C.CALLS_COLUMNS)
+    for name in (C.DEPTH, C.ALT_DEPTH):  # read counts are whole numbers; missing stays missing
+        calls[name] = pd.to_numeric(calls[name]).round().astype("Int64")
+    return calls
+
+
 def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int, bytes]], samples: list[str],
                       default_sample: str) -> list[dict]:
     sample_index = [header.samples.index(s) for s in samples]
@@ -407,9 +415,9 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
     if header is None:
         raise InputFormatError("file is empty", path=path, hint="give a VCF with a header and records")
     samples = choose_samples(header, sample)
-    calls = pd.DataFrame(_records_to_calls(path, header, candidate_lines, samples, default_sample),
-                         columns=C.CALLS_COLUMNS)
-    return VcfRead(header=header, calls=calls, n_records=n_records, outside_text=outside_chunks,
+    calls = _calls_frame(_records_to_calls(path, header, candidate_lines, samples, default_sample))
+    return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=n_records,
+                   outside_text=outside_chunks,
                    n_outside=n_outside, indexed=False, sha256=digest.hexdigest())
 
 
@@ -426,7 +434,7 @@ def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, i
         header_text = "\n".join(tabix.header) + "\n"
         header, _ = _parse_header(path, header_text.encode("utf-8") + b"")
         names = {canonical_contig(c): c for c in tabix.contigs}
-        seen: dict[tuple[str, int, str], int] = {}
+        seen: set[tuple[str, int, str]] = set()
         lines: list[tuple[int, bytes]] = []
         for contig, start, end in _merged(regions):
             name = names.get(canonical_contig(contig))
@@ -435,13 +443,14 @@ def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, i
             for record in tabix.fetch(name, max(0, start - 1), end):
                 f = record.split("\t", 5)
                 key = (f[0], int(f[1]), f[3] + "\t" + f[4])
-                if key not in seen:
-                    seen[key] = 0
+                if key not in seen:  # a record can touch two neighbouring regions
+                    seen.add(key)
                     lines.append((0, record.encode("utf-8")))  # line numbers are unknown via the index
     samples = choose_samples(header, sample)
-    calls = pd.DataFrame(_records_to_calls(path, header, lines, samples, default_sample), columns=C.CALLS_COLUMNS)
+    calls = _calls_frame(_records_to_calls(path, header, lines, samples, default_sample))
     calls[C.INPUT_LINE] = pd.NA
-    return VcfRead(header=header, calls=calls, n_records=len(lines), indexed=True, sha256=_file_sha256(path))
+    return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=len(lines),
+                   indexed=True, sha256=_file_sha256(path))
 
 
 def _merged(regions: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:

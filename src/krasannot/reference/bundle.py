@@ -251,19 +251,33 @@ def with_reference_sequence(panel: Panel, fasta_path: str) -> Panel:
                                  hint="give a FASTA with a .fai index, or one pysam can index") from None
     names = {canonical_contig(name): name for name in fasta.references}
     lengths = dict(zip(fasta.references, fasta.lengths))
-    transcripts = []
+    transcripts, absent = [], []
     for tx in panel.transcripts:
         name = names.get(tx.chrom)
-        if name is None:
-            raise ReferenceDataError(f"contig {tx.chrom} (for {tx.gene}) is not in the FASTA", path=fasta_path,
-                                     hint=f"is this a {panel.build} FASTA?")
+        if name is None:  # a partial FASTA: keep what the bundle knows for this gene
+            transcripts.append(tx)
+            absent.append(tx.gene)
+            continue
+        if lengths[name] < tx.end:
+            fasta.close()
+            raise ReferenceDataError(f"contig {name} is {lengths[name]} bp long, but {tx.gene} ends at {tx.end} "
+                                     f"in {panel.build}", path=fasta_path, hint=f"is this a {panel.build} FASTA?")
         start = max(1, tx.start - 1000)
         end = min(lengths[name], tx.end + 1000)
         genome = fasta.fetch(name, start - 1, end).upper()
+        # the bundle's own bases must agree with the FASTA, or the FASTA is of another build
+        for offset, (mine, theirs) in enumerate(zip(tx.genome_bases(start, end), genome)):
+            if mine != "N" and theirs != "N" and mine != theirs:
+                fasta.close()
+                raise ReferenceDataError(
+                    f"the FASTA reads {theirs} at {name}:{start + offset} where the {panel.build} panel "
+                    f"({tx.gene}) has {mine}", path=fasta_path, hint=f"is this a {panel.build} FASTA?")
         transcripts.append(Transcript(gene=tx.gene, transcript=tx.transcript, chrom=tx.chrom,
                                       strand=tx.strand, exons=tx.exons, cds_start=tx.cds_start,
                                       cds_end=tx.cds_end, protein=tx.protein, aliases=tx.aliases,
                                       span_start=start, genome=genome))
     fasta.close()
-    return Panel(build=panel.build, transcripts=transcripts, source=panel.source + f"; sequence from {fasta_path}",
-                 path=panel.path)
+    source = panel.source + f"; sequence from {fasta_path}"
+    if absent:
+        source += " (not in it, bundle bases kept: " + ", ".join(absent) + ")"
+    return Panel(build=panel.build, transcripts=transcripts, source=source, path=panel.path)

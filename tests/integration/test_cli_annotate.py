@@ -1,0 +1,197 @@
+"""The annotate command end to end: real files in, exact rows out, clear errors on bad input."""
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pysam
+import pytest
+
+from krasannot.cli import main
+from krasannot.reference.builds import CONTIG_LENGTHS
+from krasannot.reference.bundle import bundled_panel_path, write_bundle
+
+HEADER = ["##fileformat=VCFv4.2",
+          '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+          '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">',
+          '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">']
+RECORDS_38 = [  # KRAS c.34 and c.35 written as two SNVs, TP53 R175H, one record far from the panel
+    "chr12\t25245350\t.\tC\tA\t.\tPASS\t.\tGT:AD:DP\t0/1:40,10:50",
+    "chr12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT:AD:DP\t0/1:41,9:50",
+    "chr17\t7675088\trs28934578\tC\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:30,30:60",
+    "chr1\t1000000\t.\tA\tG,T\t.\tPASS\t.\tGT:AD:DP\t1/2:5,5,5:15",
+]
+
+
+def write_vcf(path, records, build="GRCh38", sample="TUMOUR", contigs=True):
+    lines = list(HEADER)
+    if contigs:
+        lines += [f"##contig=<ID=chr{c},length={n}>" for c, n in CONTIG_LENGTHS[build].items()]
+    lines.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + sample)
+    path.write_text("\n".join(lines + records) + "\n")
+    return path
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "krasannot.cli", *map(str, args)], capture_output=True, text=True)
+
+
+def read_tsv(path):
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+
+
+def test_annotate_plain_vcf_accounts_for_every_record(tmp_path):
+    vcf = write_vcf(tmp_path / "t.vcf", RECORDS_38)
+    out = tmp_path / "out" / "t.tsv"
+    assert main(["annotate", str(vcf), "--build", "auto", "--out", str(out)]) == 0
+    rows = read_tsv(out)
+    annotated = rows[rows.status == "annotated"]
+    assert annotated[["gene", "hgvsc", "hgvsp_short"]].values.tolist() == [
+        ["TP53", "c.524G>A", "p.R175H"], ["KRAS", "c.34_35delinsTT", "p.G12F"]]
+    assert rows.loc[rows.gene == "TP53", ["id", "depth", "alt_depth", "vaf"]].values.tolist() == [
+        ["rs28934578", "60", "30", "0.5"]]
+    assert sorted(rows.status) == ["annotated", "annotated", "merged_into_mnv", "merged_into_mnv", "outside_panel"]
+    outside = rows[rows.status == "outside_panel"].iloc[0]
+    assert (outside["sample"], outside["chrom"], outside["pos"], outside["alt"]) == ("TUMOUR", "chr1", "1000000", "G,T")
+    summary = json.loads((tmp_path / "out" / "t.summary.json").read_text())
+    assert summary["genome_build"] == "GRCh38"
+    assert summary["rows_by_status"] == {"annotated": 2, "merged_into_mnv": 2, "outside_panel": 1}
+    assert summary["mnv_merges"] == ["chr12:25245350:C>A+chr12:25245351:C>A"]
+
+
+def test_bgzipped_indexed_and_streamed_give_the_same_annotation(tmp_path):
+    vcf = write_vcf(tmp_path / "t.vcf", RECORDS_38)
+    gz = pysam.tabix_index(str(vcf), preset="vcf", force=True)  # writes t.vcf.gz + .tbi
+    indexed, streamed = tmp_path / "i.tsv", tmp_path / "s.tsv"
+    assert main(["annotate", gz, "--build", "GRCh38", "--out", str(indexed)]) == 0
+    assert main(["annotate", gz, "--build", "GRCh38", "--out", str(streamed), "--no-index"]) == 0
+    cols = ["chrom", "pos", "ref", "alt", "hgvsc", "hgvsp", "status"]
+    a, b = read_tsv(indexed), read_tsv(streamed)
+    assert a[a.status != "outside_panel"][cols].values.tolist() == b[b.status != "outside_panel"][cols].values.tolist()
+    assert "outside_panel" not in set(a.status)  # the index skips them, and the summary says so
+    assert json.loads((tmp_path / "i.summary.json").read_text())["input"]["indexed_panel_regions_only"] is True
+
+
+def test_grch37_input_without_contig_lines_is_detected_from_ref_alleles(tmp_path):
+    vcf = write_vcf(tmp_path / "b37.vcf", ["12\t25398285\t.\tC\tA\t.\tPASS\t.\tGT\t0/1",
+                                           "7\t140453136\t.\tA\tT\t.\tPASS\t.\tGT\t0/1"], contigs=False)
+    out = tmp_path / "b37.tsv"
+    assert main(["annotate", str(vcf), "--out", str(out)]) == 0
+    assert read_tsv(out).hgvsp_short.tolist() == ["p.G12C", "p.V600E"]
+    assert json.loads((tmp_path / "b37.summary.json").read_text())["genome_build"] == "GRCh37"
+
+
+def test_wrong_build_is_refused_with_the_likely_build(tmp_path):
+    vcf = write_vcf(tmp_path / "b37.vcf", ["chr12\t25398285\t.\tC\tA\t.\tPASS\t.\tGT\t0/1"], build="GRCh37")
+    out = tmp_path / "x.tsv"
+    result = run("annotate", vcf, "--build", "GRCh38", "--out", out)
+    assert result.returncode == 2
+    assert "looks like GRCh37" in result.stderr and str(vcf) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_wrong_build_from_ref_alleles_alone(tmp_path):
+    # GRCh37 KRAS/BRAF/TP53 calls, no ##contig lines, annotated as GRCh38: REF alleles decide
+    records = ["12\t25398285\t.\tC\tA\t.\tPASS\t.\tGT\t0/1", "7\t140453136\t.\tA\tT\t.\tPASS\t.\tGT\t0/1"]
+    vcf = write_vcf(tmp_path / "b37.vcf", records, contigs=False)
+    result = run("annotate", vcf, "--build", "GRCh38", "--out", tmp_path / "x.tsv")
+    # these GRCh37 positions fall outside the GRCh38 panel, so nothing contradicts GRCh38: all listed
+    assert result.returncode == 0
+    assert set(read_tsv(tmp_path / "x.tsv").status) == {"outside_panel"}
+
+
+@pytest.mark.parametrize("problem,needle,line", [
+    ("truncated_gzip", "truncated gzip", None),
+    ("short_record", "needs at least 8", 7),
+    ("bad_pos", "POS 'x12' is not a positive integer", 7),
+    ("not_utf8", "not valid UTF-8", 6),
+    ("no_header", "#CHROM", None),
+    ("missing", "file not found", None),
+])
+def test_bad_input_gets_one_clear_line_and_no_output(tmp_path, problem, needle, line):
+    path = tmp_path / "bad.vcf"
+    good = write_vcf(tmp_path / "good.vcf", RECORDS_38[:1], contigs=False)
+    text = good.read_bytes()
+    if problem == "truncated_gzip":
+        path = tmp_path / "bad.vcf.gz"
+        data = gzip.compress(text * 50)
+        path.write_bytes(data[: len(data) // 2])
+    elif problem == "short_record":
+        path.write_bytes(text + b"chr12\t25245350\t.\tC\tA\n")
+    elif problem == "bad_pos":
+        path.write_bytes(text + b"chr12\tx12\t.\tC\tA\t.\tPASS\t.\tGT\t0/1\n")
+    elif problem == "not_utf8":
+        path.write_bytes(text.replace(b"\tPASS\t.", b"\tPASS\tNOTE=caf\xe9"))
+    elif problem == "no_header":
+        path.write_bytes(b"##fileformat=VCFv4.2\nchr12\t1\t.\tC\tA\t.\tPASS\t.\n")
+    elif problem == "missing":
+        path = tmp_path / "nope.vcf"
+    out = tmp_path / "out.tsv"
+    result = run("annotate", path, "--build", "GRCh38", "--out", out)
+    assert result.returncode == 2, result.stderr
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message
+    assert needle in message and str(path) in message
+    if line:
+        assert f"{path}:{line}:" in message
+    assert not out.exists() and not list(tmp_path.glob(".out.tsv*"))
+
+
+def test_unknown_build_and_unknown_sample_are_usage_errors(tmp_path):
+    vcf = write_vcf(tmp_path / "t.vcf", RECORDS_38[:1])
+    result = run("annotate", vcf, "--build", "hg42", "--out", tmp_path / "o.tsv")
+    assert result.returncode == 2 and "unknown genome build 'hg42'" in result.stderr
+    result = run("annotate", vcf, "--sample", "NOPE", "--out", tmp_path / "o.tsv")
+    assert result.returncode == 2 and "samples in the file: TUMOUR" in result.stderr
+
+
+def test_multi_sample_vcf_gives_calls_per_carrier(tmp_path):
+    lines = list(HEADER) + ["#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tP1\tP2\tP3",
+                            "12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT:AD\t0/1:10,5\t0/0:20,0\t0/1:8,8"]
+    vcf = tmp_path / "cohort.vcf"
+    vcf.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "c.tsv"
+    assert main(["annotate", str(vcf), "--build", "GRCh38", "--out", str(out)]) == 0
+    rows = read_tsv(out)
+    assert rows[["sample", "hgvsp_short", "vaf"]].values.tolist() == [["P1", "p.G12C", "0.3333333333333333"],
+                                                                       ["P3", "p.G12C", "0.5"]]
+
+
+def test_reference_fasta_is_used_for_sequence(tmp_path, panels):
+    # a FASTA holding the true bases of KRAS exon 2 (GRCh38) at their coordinates, N elsewhere
+    tx = panels["GRCh38"].by_gene["KRAS"]
+    length = tx.end + 2000
+    seq = bytearray(b"N" * length)
+    known = tx.genome
+    seq[tx.span_start - 1: tx.span_start - 1 + len(known)] = known.encode()
+    fasta = tmp_path / "chr12.fa"
+    fasta.write_text(">chr12\n" + "\n".join(seq[i:i + 60].decode() for i in range(0, length, 60)) + "\n")
+    # a one-gene bundle, so the FASTA needs only chr12 up to KRAS
+    shipped = json.loads(bundled_panel_path("GRCh38").read_text())
+    bundle = tmp_path / "kras.bundle.json"
+    write_bundle(bundle, "GRCh38", "test", [t for t in shipped["transcripts"] if t["gene"] == "KRAS"])
+    vcf = write_vcf(tmp_path / "t.vcf", ["chr12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT:AD:DP\t0/1:40,10:50"], contigs=False)
+    out = tmp_path / "f.tsv"
+    assert main(["annotate", str(vcf), "--build", "GRCh38", "--bundle", str(bundle), "--reference", str(fasta),
+                 "--out", str(out)]) == 0
+    assert read_tsv(out).hgvsp_short.tolist() == ["p.G12C"]
+    summary = json.loads((tmp_path / "f.summary.json").read_text())
+    assert "sequence from" in summary["transcript_bundle"]["source"]
+    # a FASTA that disagrees with the panel is refused: it is of another build
+    seq[tx.span_start - 1: tx.span_start - 1 + len(known)] = known.translate(str.maketrans("ACGT", "CATG")).encode()
+    wrong = tmp_path / "wrong.fa"
+    wrong.write_text(">chr12\n" + "\n".join(seq[i:i + 60].decode() for i in range(0, length, 60)) + "\n")
+    result = run("annotate", vcf, "--build", "GRCh38", "--bundle", bundle, "--reference", wrong, "--out", out)
+    assert result.returncode == 2 and "is this a GRCh38 FASTA?" in result.stderr
+
+
+def test_console_script_is_installed():
+    exe = shutil.which("krasannot", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    result = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("krasannot ")
