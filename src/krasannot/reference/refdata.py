@@ -23,13 +23,21 @@ from .bundle import Transcript, reverse_complement, translate, write_bundle
 
 
 def _identifiers(text: str) -> tuple[str, list[str]]:
-    """Primary RefSeq accession and the other identifiers named in a refdata transcript label."""
+    """Primary RefSeq accession and the identifiers of the same CDS named in a refdata label.
+
+    Labels also name sibling isoforms ("LRG_11t2 = NM_058195.3 (p14ARF) not extracted"):
+    only other versions of the primary accession, the first LRG transcript and Ensembl
+    ids count as aliases, so another isoform's id never matches this transcript.
+    """
     refseq = re.findall(r"\bNM_\d+\.\d+", text)
-    others = re.findall(r"\b(?:ENST\d+(?:\.\d+)?|LRG_\d+t\d+)", text)
     if not refseq:
         raise ReferenceDataError(f"no RefSeq NM_ accession in transcript label {text[:60]!r}")
-    aliases = list(dict.fromkeys(refseq[1:] + others))
-    return refseq[0], aliases
+    primary = refseq[0]
+    base = primary.split(".")[0]
+    versions = [r for r in refseq[1:] if r.split(".")[0] == base and r != primary]
+    lrg = re.findall(r"\bLRG_\d+t\d+", text)[:1]
+    ensembl = re.findall(r"\bENST\d+(?:\.\d+)?", text)
+    return primary, list(dict.fromkeys(versions + lrg + ensembl))
 
 
 def cds_blocks(exons: list, strand: str, cds_start: int, cds_end: int, cds_genome: str) -> list:
