@@ -3,6 +3,7 @@
 Sources (read in place from the shared validation folder; skipped when it is absent):
   * cancerhotspots v2, GRCh37 and GRCh38 (protein change column, no "p.")
   * lung_msk_mind_2020 MAF, GRCh37 (HGVSp_Short, Transcript_ID, RefSeq)
+  * csf_ctdna MAF, GRCh37 (an extra check: no UNEXPLAINED disagreement allowed)
   * pcgr T001 raw VCFs: no VEP, so the two builds must agree with each other
 
 Every disagreement gets one cause, checked in this order:
@@ -21,6 +22,8 @@ that contradicts its own alleles cannot be agreed with); the raw figure is print
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -32,7 +35,11 @@ OVERALL_MIN_AGREEMENT = 0.995
 STRICT_GENES = ("KRAS", "NRAS", "BRAF", "EGFR", "TP53")
 NON_CODING_CLASSES = {"Intron", "5'Flank", "3'Flank", "5'UTR", "3'UTR", "IGR", "RNA", "lincRNA",
                       "Targeted_Region"}
-EXPLAINED = ("ref_mismatch", "other transcript", "source row inconsistent")
+EXPLAINED = ("ref_mismatch", "other transcript", "source row inconsistent", "intron bases unknown")
+# the sources the foundation issue names for the agreement figures; the others are extra checks
+# that must have no UNEXPLAINED disagreement
+ACCEPTANCE_SOURCES = ("cancerhotspots_GRCh37", "cancerhotspots_GRCh38", "msk_lung_GRCh37")
+INTRONIC_HGVSC = re.compile(r"\d[+-]\d")
 
 SOURCES = {  # name -> (build, loader, file inside validation/)
     "cancerhotspots_GRCh37": ("GRCh37", lambda: vs.load_cancerhotspots("GRCh37"),
@@ -40,6 +47,8 @@ SOURCES = {  # name -> (build, loader, file inside validation/)
     "cancerhotspots_GRCh38": ("GRCh38", lambda: vs.load_cancerhotspots("GRCh38"),
                               "cancerhotspots/cancerhotspots_v2_GRCh38.tsv"),
     "msk_lung_GRCh37": ("GRCh37", vs.load_msk_lung, "lung_msk_mind_2020/data_mutations.txt"),
+    "csf_ctdna_GRCh37": ("GRCh37", lambda: vs.load_maf("csf_ctdna/data_mutations.txt"),
+                         "csf_ctdna/data_mutations.txt"),
 }
 
 
@@ -92,6 +101,10 @@ def _compare(name: str, build: str, source: pd.DataFrame, panel) -> pd.DataFrame
             cause = "other transcript"
         elif src_valid is False:
             cause = "source row inconsistent"
+        elif not o["hgvsp_short"] and INTRONIC_HGVSC.search(o["hgvsc"]):
+            # an indel at an exon edge that VEP shifts into the exon: the shift needs intron
+            # bases, which the panel bundle does not hold (--reference supplies them)
+            cause = "intron bases unknown"
         else:
             cause = "UNEXPLAINED"
         rows.append({
@@ -181,7 +194,8 @@ def test_no_unexplained_disagreements(comparison):
 
 
 def test_overall_agreement(comparison):
-    for name, t in list(comparison.groupby("source")) + [("ALL", comparison)]:
+    named = comparison[comparison["source"].isin(ACCEPTANCE_SOURCES)]
+    for name, t in list(named.groupby("source")) + [("ALL", named)]:
         valid = t[t["cause"] != "source row inconsistent"]
         rate = valid["agree"].mean()
         assert rate >= OVERALL_MIN_AGREEMENT, (
@@ -191,7 +205,7 @@ def test_overall_agreement(comparison):
 
 @pytest.mark.parametrize("gene", STRICT_GENES)
 def test_key_genes_agree_fully(comparison, gene):
-    t = comparison[(comparison["gene"] == gene)
+    t = comparison[(comparison["gene"] == gene) & comparison["source"].isin(ACCEPTANCE_SOURCES)
                    & ~comparison["cause"].isin(["other transcript", "source row inconsistent"])]
     assert len(t) > 0, f"no {gene} rows compared"
     bad = t[~t["agree"]]
