@@ -86,7 +86,13 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         requested = custom.build
     else:
         panels = {b: load_bundled_panel(b) for b in BUILDS}
-    regions = sorted({r for p in panels.values() for r in p.regions()})
+    # read only the build's panel regions when the build is known before reading the records
+    known = requested
+    if known == "auto":
+        from .io.vcf import read_header
+        from .reference.builds import build_from_contig_lengths
+        known = build_from_contig_lengths(read_header(args.input).contig_lengths)[0] or "auto"
+    regions = sorted({r for b, p in panels.items() if known in ("auto", b) for r in p.regions()})
 
     with tempfile.TemporaryFile() as spool:
         read = read_vcf(args.input, sample=args.sample, regions=regions, use_index=not args.no_index,

@@ -107,6 +107,7 @@ def test_wrong_build_from_ref_alleles_alone(tmp_path):
 
 @pytest.mark.parametrize("problem,needle,line", [
     ("truncated_gzip", "truncated gzip", None),
+    ("truncated_bgzf_at_block_edge", "truncated gzip", None),
     ("short_record", "needs at least 8", 7),
     ("bad_pos", "POS 'x12' is not a positive integer", 7),
     ("not_utf8", "not valid UTF-8", 6),
@@ -121,6 +122,10 @@ def test_bad_input_gets_one_clear_line_and_no_output(tmp_path, problem, needle, 
         path = tmp_path / "bad.vcf.gz"
         data = gzip.compress(text * 50)
         path.write_bytes(data[: len(data) // 2])
+    elif problem == "truncated_bgzf_at_block_edge":
+        path = tmp_path / "bad.vcf.gz"
+        pysam.tabix_compress(str(good), str(path))
+        path.write_bytes(path.read_bytes()[:-28])  # drop the bgzip EOF block
     elif problem == "short_record":
         path.write_bytes(text + b"chr12\t25245350\t.\tC\tA\n")
     elif problem == "bad_pos":

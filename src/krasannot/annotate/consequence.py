@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import columns as C
 from .. import models as M
-from ..reference.bundle import Panel, Transcript, reverse_complement, translate
+from ..reference.bundle import Panel, Transcript, reverse_complement
 from .normalize import right_align
 from .protein import describe_protein_change, snv_protein_changes
 
@@ -92,13 +92,13 @@ def _anchors(tx: Transcript, g: np.ndarray) -> dict[str, np.ndarray]:
 
 def _c_notation(tx: Transcript, anchor: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """c.-14, c.35, c.*5, c.35+1 (without the 'c.')."""
-    s = pd.Series(anchor - tx.cds_tx_first + 1)
-    text = s.astype(str)
-    text = text.where(anchor >= tx.cds_tx_first, "-" + (tx.cds_tx_first - pd.Series(anchor)).astype(str))
-    text = text.where(anchor <= tx.cds_tx_last, "*" + (pd.Series(anchor) - tx.cds_tx_last).astype(str))
-    off = pd.Series(offset)
-    suffix = np.where(off > 0, "+" + off.astype(str), np.where(off < 0, off.astype(str), ""))
-    return (text + suffix).to_numpy(dtype=object)
+    anchor, offset = np.asarray(anchor), np.asarray(offset)
+    first, last = tx.cds_tx_first, tx.cds_tx_last
+    core = np.where(anchor < first, np.char.add("-", (first - anchor).astype(str)),
+                    np.where(anchor > last, np.char.add("*", (anchor - last).astype(str)),
+                             (anchor - first + 1).astype(str)))
+    suffix = np.where(offset > 0, np.char.add("+", offset.astype(str)), np.where(offset < 0, offset.astype(str), ""))
+    return np.char.add(core, suffix).astype(object)
 
 
 def _oriented(tx: Transcript, bases: pd.Series) -> pd.Series:
@@ -140,11 +140,11 @@ def _overlaps(intervals: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
 
 
 def _exon_label(first: np.ndarray, last: np.ndarray, total: int) -> np.ndarray:
+    """VEP's "2/5" or "2-3/5" from the exon (or intron) numbers of both ends; "" for none."""
     lo, hi = np.minimum(first, last), np.maximum(first, last)
     lo = np.where(lo == 0, hi, lo)
-    hi = np.where(hi == 0, lo, hi)
-    label = pd.Series(lo).astype(str).where(lo == hi, pd.Series(lo).astype(str) + "-" + pd.Series(hi).astype(str))
-    return np.where(hi > 0, label + f"/{total}", "").astype(object)
+    number = np.where(lo == hi, lo.astype(str), np.char.add(np.char.add(lo.astype(str), "-"), hi.astype(str)))
+    return np.where(hi > 0, np.char.add(number, f"/{total}"), "").astype(object)
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -214,7 +214,7 @@ def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> 
         res = snv_protein_changes(tx, a5["cds_pos"][snv], alt_t.to_numpy()[snv])
         hgvsp[snv], hgvsp_short[snv] = res["hgvsp"], res["hgvsp_short"]
         protein_term[snv], protein_pos[snv] = res["term"], res["codon"]
-    ref_protein = translate(tx.cds)
+    ref_protein = tx.cds_protein
     general = (coding & ((~snv) | (hgvsp == ""))) | (h_coding & ~coding)
     cds5, cds3 = h5["cds_pos"], h3["cds_pos"]
     alt_values = _oriented(tx, pd.Series(h_alt)).to_numpy()

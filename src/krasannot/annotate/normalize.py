@@ -101,29 +101,29 @@ def reference_agreement(normalized: pd.DataFrame, panel: Panel) -> pd.Series:
     The input's own REF is compared, anchor base included, so an indel written on the
     other build is caught as surely as an SNV.
     """
-    result = pd.Series(pd.NA, index=normalized.index, dtype="boolean")
-    ref = normalized[C.REF].astype(str).str.upper().replace({"-": ""})
-    candidates = normalized[(normalized[C.STATUS] == M.STATUS_ANNOTATED) & (ref.str.len() > 0)]
-    for contig, rows in candidates.groupby(C.CONTIG, sort=False):
-        pos = rows[C.POS].astype(np.int64)
-        rows_ref = ref.loc[rows.index]
-        for tx in panel.by_contig.get(contig, []):
-            inside = (pos >= tx.span_start) & (pos + rows_ref.str.len() - 1 < tx.span_start + len(tx.genome))
-            if not inside.any():
-                continue
+    result = np.full(len(normalized), -1, dtype=np.int8)  # -1 unknown, 0 mismatch, 1 match
+    ref = normalized[C.REF].astype(str).str.upper().replace({"-": ""}).to_numpy(dtype=object)
+    ref_len = np.fromiter((len(r) for r in ref), dtype=np.int64, count=len(ref))
+    pos = normalized[C.POS].to_numpy(dtype=np.int64)
+    contigs = normalized[C.CONTIG].to_numpy()
+    usable = (normalized[C.STATUS] == M.STATUS_ANNOTATED).to_numpy() & (ref_len > 0)
+    for tx in panel.transcripts:
+        end = tx.span_start + len(tx.genome)
+        inside = np.flatnonzero(usable & (contigs == tx.chrom) & (pos >= tx.span_start) & (pos + ref_len <= end))
+        if len(inside) == 0:
+            continue
+        single = inside[ref_len[inside] == 1]
+        if len(single):  # column-wise for single bases
             genome = np.frombuffer(tx.genome.encode("ascii"), dtype=np.uint8)
-            single = inside & (rows_ref.str.len() == 1)
-            if single.any():  # column-wise for single bases
-                known = genome[pos[single].to_numpy() - tx.span_start]
-                given = np.frombuffer("".join(rows_ref[single]).encode("ascii"), dtype=np.uint8)
-                checked = known != ord("N")
-                result.loc[single[single].index[checked]] = known[checked] == given[checked]
-            for idx in inside[inside & ~single].index:
-                start = int(pos.loc[idx])
-                known = tx.genome_bases(start, start + len(rows_ref.loc[idx]) - 1)
-                if "N" not in known:
-                    result.loc[idx] = known == rows_ref.loc[idx]
-    return result
+            known = genome[pos[single] - tx.span_start]
+            given = np.frombuffer("".join(ref[single]).encode("ascii"), dtype=np.uint8)
+            checked = known != ord("N")
+            result[single[checked]] = known[checked] == given[checked]
+        for i in inside[ref_len[inside] > 1]:
+            known = tx.genome_bases(int(pos[i]), int(pos[i] + ref_len[i] - 1))
+            if "N" not in known:
+                result[i] = known == ref[i]
+    return pd.Series(pd.array(np.where(result < 0, None, result == 1), dtype="boolean"), index=normalized.index)
 
 
 def flag_reference_mismatches(normalized: pd.DataFrame, panel: Panel,

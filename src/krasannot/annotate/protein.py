@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..models import THREE_LETTER
-from ..reference.bundle import Transcript, translate
+from ..reference.bundle import Transcript, translate, translate_to_stop
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,6 @@ def _both(fmt: str, **residues: str) -> tuple[str, str]:
     return "p." + long, "p." + short
 
 
-def _until_stop(peptide: str) -> str:
-    stop = peptide.find("*")
-    return peptide if stop < 0 else peptide[:stop + 1]
-
-
 def describe_protein_change(tx: Transcript, ref_protein: str, cds_start: int, cds_end: int,
                             alt: str) -> ProteinChange:
     """Describe replacing CDS bases cds_start..cds_end (1-based) by `alt` (transcript strand).
@@ -60,7 +55,11 @@ def describe_protein_change(tx: Transcript, ref_protein: str, cds_start: int, cd
     if delta % 3:
         return _frameshift(tx, ref_protein, alt_cds, first_codon)
 
-    alt_protein = translate(alt_cds)
+    # in frame, codons outside the changed window are the reference's: translate the window only
+    window_start = first_codon * 3
+    window_end = max(window_start, -(-cds_end // 3) * 3)
+    alt_protein = (ref_protein[:first_codon] + translate(alt_cds[window_start:window_end + delta])
+                   + ref_protein[window_end // 3:])
     n = 0
     limit = min(len(ref_protein), len(alt_protein))
     while n < limit and ref_protein[n] == alt_protein[n]:
@@ -128,7 +127,7 @@ def describe_protein_change(tx: Transcript, ref_protein: str, cds_start: int, cd
 
 def _frameshift(tx: Transcript, ref_protein: str, alt_cds: str, first_codon: int) -> ProteinChange:
     # read on into the 3'UTR where the bundle knows it; otherwise the new stop is unknown
-    tail = _until_stop(translate(alt_cds[first_codon * 3:] + tx.utr3))
+    tail = translate_to_stop(alt_cds[first_codon * 3:] + tx.utr3)
     ref_tail = ref_protein[first_codon:]
     k = 0
     while k < len(tail) and k < len(ref_tail) and tail[k] == ref_tail[k]:
@@ -157,7 +156,7 @@ def _frameshift(tx: Transcript, ref_protein: str, alt_cds: str, first_codon: int
 def _extension(tx: Transcript, ref_protein: str, alt_cds: str, n: int) -> ProteinChange:
     """The stop codon is lost: the protein runs on into the 3'UTR until a new stop, if known."""
     stop_index = len(ref_protein) - 1
-    tail = _until_stop(translate(alt_cds[stop_index * 3:] + tx.utr3))
+    tail = translate_to_stop(alt_cds[stop_index * 3:] + tx.utr3)
     pos = stop_index + 1
     new_stop = str(len(tail) - 1) if tail.endswith("*") else "?"
     alt_aa = tail[0] if tail else "X"

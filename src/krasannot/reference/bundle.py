@@ -46,6 +46,19 @@ def translate(cds: str) -> str:
     return "".join(CODON_TABLE.get(cds[i:i + 3], "X") for i in range(0, len(cds) - len(cds) % 3, 3))
 
 
+def translate_to_stop(seq: str, chunk: int = 120) -> str:
+    """Translate up to and including the first stop codon (or to the end if there is none)."""
+    out = []
+    for start in range(0, len(seq) - len(seq) % 3, chunk * 3):
+        peptide = translate(seq[start:start + chunk * 3])
+        stop = peptide.find("*")
+        if stop >= 0:
+            out.append(peptide[:stop + 1])
+            break
+        out.append(peptide)
+    return "".join(out)
+
+
 @dataclass
 class Transcript:
     """One transcript model with derived coordinate tables (all genomic, 1-based)."""
@@ -82,6 +95,14 @@ class Transcript:
         self.cds = self.tx_sequence(self.cds_tx_first, self.cds_tx_last)
         # bases after the stop codon, for frameshifts and stop-loss extensions
         self.utr3 = self.tx_sequence(self.cds_tx_last + 1, self.tx_length).split("N")[0]
+        self._cds_protein: str | None = None
+
+    @property
+    def cds_protein(self) -> str:
+        """Translation of the CDS as the genome reads it, stop included (computed once)."""
+        if self._cds_protein is None:
+            self._cds_protein = translate(self.cds)
+        return self._cds_protein
 
     @property
     def n_exons(self) -> int:
