@@ -150,18 +150,19 @@ def _exon_label(first: np.ndarray, last: np.ndarray, total: int) -> np.ndarray:
 # --- the step ------------------------------------------------------------------------------
 def predict_consequences(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     """Exon/intron, HGVS c./p. and SO consequence for every located, annotatable row."""
-    out = located.copy()
-    for name in (C.EXON, C.INTRON, C.HGVSC, C.HGVSP, C.HGVSP_SHORT, C.PROTEIN_POSITION, C.CONSEQUENCE, C.IMPACT):
-        out[name] = ""
+    out = located.reset_index(drop=True)
+    names = (C.EXON, C.INTRON, C.HGVSC, C.HGVSP, C.HGVSP_SHORT, C.PROTEIN_POSITION, C.CONSEQUENCE, C.IMPACT)
+    filled = {name: np.full(len(out), "", dtype=object) for name in names}
     todo = (out[C.STATUS] == M.STATUS_ANNOTATED) & (out[C.TRANSCRIPT] != "")
+    by_id = {tx.transcript: tx for tx in panel.transcripts}
     for transcript_id, rows in out[todo].groupby(C.TRANSCRIPT, sort=False):
-        tx = next(t for t in panel.transcripts if t.transcript == transcript_id)
-        result = _predict_on_transcript(tx, rows, panel)
-        out.loc[rows.index, list(result.columns)] = result
-    return out
+        result = _predict_on_transcript(by_id[transcript_id], rows, panel)
+        for name in names:
+            filled[name][rows.index.to_numpy()] = result[name]
+    return out.assign(**filled)
 
 
-def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> dict[str, np.ndarray]:
     start, end, insertion = _span(rows)
     ref_t, alt_t = _oriented(tx, rows[C.NORM_REF]), _oriented(tx, rows[C.NORM_ALT])
     plus = tx.strand == "+"
@@ -234,9 +235,8 @@ def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> 
 
     consequence = _join_terms(terms)
     impact = pd.Series(consequence).str.split("&").str[0].map(M.SO_IMPACT).fillna("MODIFIER").to_numpy()
-    return pd.DataFrame({C.EXON: exon, C.INTRON: intron, C.HGVSC: hgvsc, C.HGVSP: hgvsp,
-                         C.HGVSP_SHORT: hgvsp_short, C.PROTEIN_POSITION: protein_pos,
-                         C.CONSEQUENCE: consequence, C.IMPACT: impact}, index=rows.index)
+    return {C.EXON: exon, C.INTRON: intron, C.HGVSC: hgvsc, C.HGVSP: hgvsp, C.HGVSP_SHORT: hgvsp_short,
+            C.PROTEIN_POSITION: protein_pos, C.CONSEQUENCE: consequence, C.IMPACT: impact}
 
 
 def _join_terms(term_arrays: list[np.ndarray]) -> np.ndarray:
@@ -272,35 +272,36 @@ def _hgvsc(tx: Transcript, rows: pd.DataFrame, starts: np.ndarray, refs: np.ndar
     if snv.any():
         a = _anchors(tx, starts[snv])
         out[snv] = "c." + _c_notation(tx, a["anchor"], a["offset"]) + ref_t.to_numpy()[snv] + ">" + alt_t.to_numpy()[snv]
-    contigs = rows[C.CONTIG].to_numpy()
-    for i in np.flatnonzero(~snv):
-        out[i] = _hgvsc_one(tx, contigs[i], int(starts[i]), refs[i], alts[i])
+    others = np.flatnonzero(~snv)
+    if len(others) == 0:
+        return out
+    # describe each other change as (genomic span, kind, inserted bases), then place all spans at once
+    described = [_indel_description(tx, int(starts[i]), refs[i], alts[i]) for i in others]
+    lo = np.array([d[0] for d in described], dtype=np.int64)
+    hi = np.array([d[1] for d in described], dtype=np.int64)
+    plus = tx.strand == "+"
+    first, last = (lo, hi) if plus else (hi, lo)
+    both = _anchors(tx, np.concatenate([first, last]))
+    labels = _c_notation(tx, both["anchor"], both["offset"])
+    c_first, c_last = labels[:len(others)], labels[len(others):]
+    for k, (i, (_, _, kind, inserted)) in enumerate(zip(others, described)):
+        span = c_first[k] if first[k] == last[k] else f"{c_first[k]}_{c_last[k]}"
+        out[i] = f"c.{span}{kind}{inserted}"
     return out
 
 
-def _c_of(tx: Transcript, positions: list[int]) -> list[str]:
-    a = _anchors(tx, np.asarray(positions, dtype=np.int64))
-    return list(_c_notation(tx, a["anchor"], a["offset"]))
-
-
-def _hgvsc_one(tx: Transcript, contig: str, start: int, ref: str, alt: str) -> str:
+def _indel_description(tx: Transcript, start: int, ref: str, alt: str) -> tuple[int, int, str, str]:
+    """(genomic lo, hi, 'delins'/'del'/'dup'/'ins', bases in transcript orientation) of a non-SNV."""
     plus = tx.strand == "+"
-    end = start + len(ref) - 1
-
-    def span(lo: int, hi: int) -> str:
-        first, last = (lo, hi) if plus else (hi, lo)
-        c_first, c_last = _c_of(tx, [first, last])
-        return c_first if first == last else f"{c_first}_{c_last}"
-
+    oriented = alt if plus else reverse_complement(alt)
     if ref and alt:
-        return f"c.{span(start, end)}delins{alt if plus else reverse_complement(alt)}"
+        return start, start + len(ref) - 1, "delins", oriented
     if ref:
-        return f"c.{span(start, end)}del"
+        return start, start + len(ref) - 1, "del", ""
     k = len(alt)
     # an insertion that repeats the bases just 5' of it (transcript orientation) is a dup
     if plus and tx.genome_bases(start - k, start - 1) == alt:
-        return f"c.{span(start - k, start - 1)}dup"
+        return start - k, start - 1, "dup", ""
     if not plus and tx.genome_bases(start, start + k - 1) == alt:
-        return f"c.{span(start, start + k - 1)}dup"
-    inserted = alt if plus else reverse_complement(alt)
-    return f"c.{span(start - 1, start)}ins{inserted}"
+        return start, start + k - 1, "dup", ""
+    return start - 1, start, "ins", oriented

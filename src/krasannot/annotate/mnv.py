@@ -24,15 +24,21 @@ def merge_same_codon_snvs(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     if snv.sum() < 2:
         return located
     candidates = located[snv].copy()
+    by_id = {tx.transcript: tx for tx in panel.transcripts}
     codon = np.full(len(candidates), -1, dtype=np.int64)
-    for transcript_id, rows in candidates.groupby(C.TRANSCRIPT, sort=False):
-        tx = next(t for t in panel.transcripts if t.transcript == transcript_id)
-        tx_pos = tx.genomic_to_tx(rows[C.NORM_START].to_numpy(dtype=np.int64))
+    transcripts = candidates[C.TRANSCRIPT].to_numpy()
+    starts = candidates[C.NORM_START].to_numpy(dtype=np.int64)
+    for transcript_id in np.unique(transcripts):
+        tx = by_id[transcript_id]
+        rows = np.flatnonzero(transcripts == transcript_id)
+        tx_pos = tx.genomic_to_tx(starts[rows])
         in_cds = (tx_pos >= tx.cds_tx_first) & (tx_pos <= tx.cds_tx_last)
-        codon[candidates.index.get_indexer(rows.index)] = np.where(in_cds, (tx_pos - tx.cds_tx_first) // 3, -1)
+        codon[rows] = np.where(in_cds, (tx_pos - tx.cds_tx_first) // 3, -1)
     candidates["_codon"] = codon
     candidates = candidates[candidates["_codon"] >= 0]
     keys = [C.SAMPLE, C.TRANSCRIPT, "_codon"]
+    if not candidates.duplicated(keys).any():  # the common case: nothing shares a codon
+        return located
     groups = candidates.groupby(keys, sort=False)[C.NORM_START]
     multi = groups.transform("nunique").gt(1) & groups.transform("size").eq(groups.transform("nunique"))
     if not multi.any():
