@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -12,6 +13,15 @@ from typing import Iterator
 import pandas as pd
 
 from .. import columns as C
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Checksum of a file as it is on disk, for provenance."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @contextmanager

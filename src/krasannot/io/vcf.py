@@ -26,6 +26,7 @@ import pandas as pd
 from .. import columns as C
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_contig
+from .tables import file_sha256
 
 BLOCK_BYTES = 32 << 20          # decompressed text handled per block: bounds memory
 _READ_BYTES = 4 << 20
@@ -453,16 +454,8 @@ def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, i
     calls = _calls_frame(_records_to_calls(path, header, lines, samples, default_sample))
     calls[C.INPUT_LINE] = pd.NA
     return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=len(lines),
-                   indexed=True, sha256=_file_sha256(path))
+                   indexed=True, sha256=file_sha256(path))
 
 
 def _merged(regions: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     return [(c, int(s), int(e)) for c, spans in _regions_by_contig(regions).items() for s, e in spans]
-
-
-def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import difflib
 import gzip
-import hashlib
 import os
 import re
 import zlib
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputFormatError, ReferenceDataError, UsageError
+from ..io.tables import file_sha256
 from .builds import BUILDS, CONTIG_LENGTHS, canonical_build, canonical_contig
 from .bundle import Transcript, transcript_from_record, translate, write_bundle
 
@@ -380,14 +380,6 @@ def _aliases(tx: _GtfTranscript, tid: str) -> list[str]:
     return aliases
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def build_bundle_from_gtf(gtf_path: str, fasta_path: str, genes: list[str], build: str, out_path: str,
                           flank: int = 10) -> int:
     """Write a bundle with one transcript per gene from a GTF and a FASTA; return how many."""
@@ -439,8 +431,8 @@ def build_bundle_from_gtf(gtf_path: str, fasta_path: str, genes: list[str], buil
     finally:
         fasta.close()
 
-    source = (f"GTF {os.path.basename(gtf_path)} sha256:{_sha256(gtf_path)}; "
-              f"FASTA {os.path.basename(fasta_path)} sha256:{_sha256(fasta_path)}; flank {flank}")
+    source = (f"GTF {os.path.basename(gtf_path)} sha256:{file_sha256(gtf_path)}; "
+              f"FASTA {os.path.basename(fasta_path)} sha256:{file_sha256(fasta_path)}; flank {flank}")
     try:
         write_bundle(out_path, build, source, records)
     except OSError as exc:
