@@ -16,12 +16,14 @@ FILTER = "filter"
 DEPTH = "depth"
 ALT_DEPTH = "alt_depth"
 VAF = "vaf"
+GENOTYPE = "genotype"    # GT as written (0/1, 0|1), or Mutect2's PGT where GT is unphased
+PHASE_SET = "phase_set"  # FORMAT PS (or Mutect2 PID)
 SOURCE = "source"        # vcf, maf, ctdna, bam, ...
 INPUT_FILE = "input_file"
 INPUT_LINE = "input_line"  # 1-based line of the record in the input file
 
-CALLS_COLUMNS = [SAMPLE, CHROM, POS, VARIANT_ID, REF, ALT, FILTER, DEPTH, ALT_DEPTH, VAF,
-                 SOURCE, INPUT_FILE, INPUT_LINE]
+CALLS_COLUMNS = [SAMPLE, CHROM, POS, VARIANT_ID, REF, ALT, FILTER, DEPTH, ALT_DEPTH, VAF, GENOTYPE,
+                 PHASE_SET, SOURCE, INPUT_FILE, INPUT_LINE]
 
 # annotation added by annotate/
 CONTIG = "contig"        # chromosome without "chr", MT for the mitochondrion
@@ -50,5 +52,5 @@ ANNOTATION_COLUMNS = [CONTIG, NORM_START, NORM_REF, NORM_ALT, GENE, TRANSCRIPT, 
 # order of the annotate command's TSV
 ANNOTATED_TSV_COLUMNS = [SAMPLE, CHROM, POS, VARIANT_ID, REF, ALT, GENE, TRANSCRIPT, EXON, INTRON,
                          HGVSC, HGVSP, HGVSP_SHORT, PROTEIN_POSITION, CONSEQUENCE, IMPACT, STATUS,
-                         STATUS_DETAIL, MNV_MERGE, FILTER, DEPTH, ALT_DEPTH, VAF, STRAND,
+                         STATUS_DETAIL, MNV_MERGE, FILTER, DEPTH, ALT_DEPTH, VAF, GENOTYPE, PHASE_SET, STRAND,
                          NORM_START, NORM_REF, NORM_ALT, SOURCE, INPUT_FILE, INPUT_LINE]

@@ -112,6 +112,38 @@ def test_same_codon_snvs_of_one_sample_are_merged_and_reported(panels, annotate_
     assert "merged into" in out.iloc[0]["status_detail"]
 
 
+def _two_snvs(panels, **columns):
+    import pandas as pd
+    from krasannot.annotate.pipeline import annotate_calls
+    calls = pd.DataFrame({"sample": ["S", "S"], "chrom": ["12", "12"], "pos": [25245351, 25245350],
+                          "ref": ["C", "C"], "alt": ["A", "T"], **columns})
+    return annotate_calls(calls, panels["GRCh38"])
+
+
+def test_same_codon_snvs_from_different_clones_stay_apart(panels):
+    # a G12C patient with an acquired subclonal G12D: two alleles, never one "G12Y"
+    out = _two_snvs(panels, vaf=[0.31, 0.04])
+    assert out["hgvsp_short"].tolist() == ["p.G12C", "p.G12D"]
+    assert out["status"].tolist() == ["annotated", "annotated"]
+    assert "0.040 vs 0.310 suggest different clones" in out["status_detail"].iloc[0]
+
+
+@pytest.mark.parametrize("genotypes,merged", [(["0|1", "0|1"], True), (["0|1", "1|0"], False)])
+def test_phasing_decides_whether_same_codon_snvs_merge(panels, genotypes, merged):
+    out = _two_snvs(panels, vaf=[0.30, 0.05], genotype=genotypes, phase_set=["25245350", "25245350"])
+    if merged:
+        assert out["hgvsp_short"].tolist() == ["", "", "p.G12Y"]
+        assert "phased in cis" in out["status_detail"].iloc[2]
+    else:
+        assert out["hgvsp_short"].tolist() == ["p.G12C", "p.G12D"]
+        assert "phased in trans" in out["status_detail"].iloc[0]
+
+
+def test_merged_call_passes_only_if_every_part_passed(panels):
+    out = _two_snvs(panels, vaf=[0.30, 0.29], filter=["PASS", "weak_evidence"])
+    assert (out["hgvsp_short"].iloc[2], out["filter"].iloc[2]) == ("p.G12Y", "weak_evidence")
+
+
 def test_snvs_of_different_samples_are_not_merged(panels):
     import pandas as pd
     from krasannot.annotate.pipeline import annotate_calls

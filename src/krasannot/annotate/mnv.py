@@ -46,8 +46,12 @@ def merge_same_codon_snvs(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
 
     out = located.copy()
     merged_rows = []
-    for _, parts in candidates[multi].groupby(keys, sort=False):  # one iteration per merged codon
+    for _, parts in candidates[multi].groupby(keys, sort=False):  # one iteration per shared codon
         parts = parts.sort_values(C.NORM_START)
+        cis, why = same_haplotype(parts)
+        if not cis:  # e.g. G12C and an acquired G12D on the other allele: two alleles, not G12Y
+            out.loc[parts.index, C.STATUS_DETAIL] = f"same codon as another SNV, not merged: {why}"
+            continue
         lo, hi = int(parts[C.NORM_START].min()), int(parts[C.NORM_START].max())
         contig = parts[C.CONTIG].iloc[0]
         ref = list(panel.genome_bases(contig, lo, hi))
@@ -68,12 +72,43 @@ def merge_same_codon_snvs(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
         for name in (C.ALT_DEPTH, C.VAF):
             if name in parts:
                 row[name] = pd.to_numeric(parts[name], errors="coerce").min()
+        filters = sorted(set(parts[C.FILTER].fillna("")) - {""}) if C.FILTER in parts else []
+        if C.FILTER in parts:  # the merged call passes only if every part passed
+            row[C.FILTER] = "PASS" if filters == ["PASS"] else ";".join(f for f in filters if f != "PASS")
         row[C.MNV_MERGE] = "+".join(labels)
-        row[C.STATUS_DETAIL] = f"{len(parts)} SNVs in one codon of {first[C.GENE]} merged into one allele"
+        row[C.STATUS_DETAIL] = f"{len(parts)} SNVs in one codon of {first[C.GENE]} merged into one allele ({why})"
         merged_rows.append(row)
         out.loc[parts.index, C.STATUS] = M.STATUS_MERGED_INTO_MNV
         out.loc[parts.index, C.STATUS_DETAIL] = f"merged into {contig}:{lo}:{ref}>{alt} (" + "+".join(labels) + ")"
     if not merged_rows:
-        return located
+        return out
     merged = locate_in_transcripts(pd.DataFrame(merged_rows), panel)
     return pd.concat([out, merged], ignore_index=True)
+
+
+VAF_TOLERANCE = 0.05      # absolute
+VAF_RELATIVE_TOLERANCE = 0.25
+
+
+def same_haplotype(parts: pd.DataFrame) -> tuple[bool, str]:
+    """Whether SNVs in one codon sit on one haplotype, and why we think so.
+
+    Phased genotypes (GT with '|' in one phase set) decide. Unphased, the allele
+    fractions must agree (within 0.05, or 25% of the larger); a call without a VAF
+    gives no evidence either way and is merged, as the caller meant one event.
+    """
+    genotypes = parts[C.GENOTYPE].fillna("") if C.GENOTYPE in parts else pd.Series("", index=parts.index)
+    phase_sets = parts[C.PHASE_SET].fillna("") if C.PHASE_SET in parts else pd.Series("", index=parts.index)
+    if genotypes.str.contains("|", regex=False).all() and phase_sets.nunique() == 1 and phase_sets.iloc[0]:
+        # the haplotype carrying the alt allele: index of the non-zero entry in "0|1" / "1|0"
+        haplotypes = {g.split("|").index(next(a for a in g.split("|") if a not in ("0", "."))) for g in genotypes}
+        if len(haplotypes) == 1:
+            return True, f"phased in cis, phase set {phase_sets.iloc[0]}"
+        return False, f"phased in trans, phase set {phase_sets.iloc[0]}"
+    vaf = pd.to_numeric(parts[C.VAF], errors="coerce") if C.VAF in parts else pd.Series(dtype=float)
+    if vaf.notna().all() and len(vaf):
+        spread = vaf.max() - vaf.min()
+        if spread > max(VAF_TOLERANCE, VAF_RELATIVE_TOLERANCE * vaf.max()):
+            return False, "allele fractions " + " vs ".join(f"{v:.3f}" for v in vaf) + " suggest different clones"
+        return True, "unphased, allele fractions agree"
+    return True, "unphased, no allele fractions to compare"

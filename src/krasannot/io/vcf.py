@@ -351,7 +351,11 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int, bytes
                 if len(samples) > 1 and gt is not None and str(allele) not in re.split(r"[/|]", gt):
                     continue  # a cohort VCF: only samples that carry this allele
                 depth, alt_depth, vaf = _support(values, allele)
-                rows.append({**base, C.SAMPLE: name, C.DEPTH: depth, C.ALT_DEPTH: alt_depth, C.VAF: vaf})
+                phase_set = values.get("PS") or values.get("PID") or ""
+                if gt and "|" not in gt and values.get("PGT", ".") != ".":
+                    gt = values["PGT"]  # Mutect2: physical phasing beside an unphased GT
+                rows.append({**base, C.SAMPLE: name, C.DEPTH: depth, C.ALT_DEPTH: alt_depth, C.VAF: vaf,
+                             C.GENOTYPE: gt or "", C.PHASE_SET: "" if phase_set == "." else phase_set})
     return rows
 
 
