@@ -114,7 +114,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     summary = {
         "krasannot_version": __version__,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "input": {"path": args.input, "sha256": read.sha256, "records_read": read.n_records,
+        "input": {"path": args.input, "checksum": read.checksum, "records_read": read.n_records,
                   "indexed_panel_regions_only": read.indexed,
                   "samples": read.header.samples},
         "genome_build": build, "build_reason": why,

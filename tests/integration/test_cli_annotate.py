@@ -200,3 +200,17 @@ def test_console_script_is_installed():
     assert exe is not None
     result = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("krasannot ")
+
+
+def test_indexed_read_keeps_repeated_records_and_long_deletions_once(tmp_path):
+    records = ["chr12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT:AD:DP\t0/1:40,10:50",
+               "chr12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT:AD:DP\t0/1:30,20:50",   # the caller wrote it twice
+               "chr17\t7675088\t.\tC\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:30,30:60"]
+    vcf = write_vcf(tmp_path / "dup.vcf", records)
+    gz = pysam.tabix_index(str(vcf), preset="vcf", force=True)
+    out = tmp_path / "dup.tsv"
+    assert main(["annotate", gz, "--build", "GRCh38", "--out", str(out)]) == 0
+    assert read_tsv(out)[["hgvsp_short", "alt_depth"]].values.tolist() == [
+        ["p.G12C", "10"], ["p.G12C", "20"], ["p.R175H", "30"]]
+    summary = json.loads((tmp_path / "dup.summary.json").read_text())
+    assert summary["input"]["checksum"].startswith("size:")

@@ -56,7 +56,7 @@ class VcfRead:
     outside_text: list[bytes] = field(default_factory=list)  # raw "CHROM\tPOS\tID\tREF\tALT\n" lines
     n_outside: int = 0
     indexed: bool = False
-    sha256: str = ""
+    checksum: str = ""    # "sha256:<hex>" of the file; indexed reads fingerprint the index instead
 
 
 # --- decompression -----------------------------------------------------------------------
@@ -426,7 +426,7 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
     calls = _calls_frame(_records_to_calls(path, header, candidate_lines, samples, default_sample))
     return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=n_records,
                    outside_text=outside_chunks,
-                   n_outside=n_outside, indexed=False, sha256=digest.hexdigest())
+                   n_outside=n_outside, indexed=False, checksum="sha256:" + digest.hexdigest())
 
 
 def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, int]],
@@ -442,23 +442,30 @@ def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, i
         header_text = "\n".join(tabix.header) + "\n"
         header, _ = _parse_header(path, header_text.encode("utf-8") + b"")
         names = {canonical_contig(c): c for c in tabix.contigs}
-        seen: set[tuple[str, int, str]] = set()
         lines: list[tuple[int, bytes]] = []
+        previous_end: dict[str, int] = {}
         for contig, start, end in _merged(regions):
             name = names.get(canonical_contig(contig))
             if name is None:
                 continue
             for record in tabix.fetch(name, max(0, start - 1), end):
-                f = record.split("\t", 5)
-                key = (f[0], int(f[1]), f[3] + "\t" + f[4])
-                if key not in seen:  # a record can touch two neighbouring regions
-                    seen.add(key)
-                    lines.append((0, record.encode("utf-8")))  # line numbers are unknown via the index
+                pos = int(record.split("\t", 2)[1])
+                # a long REF can reach back into the previous region: that fetch listed it already
+                if pos < start and pos <= previous_end.get(name, 0):
+                    continue
+                lines.append((0, record.encode("utf-8")))  # line numbers are unknown via the index
+            previous_end[name] = end
     samples = choose_samples(header, sample)
     calls = _calls_frame(_records_to_calls(path, header, lines, samples, default_sample))
     calls[C.INPUT_LINE] = pd.NA
     return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=len(lines),
-                   indexed=True, sha256=file_sha256(path))
+                   indexed=True, checksum=_index_fingerprint(path))
+
+
+def _index_fingerprint(path: str) -> str:
+    """Size of the file and sha256 of its index: hashing a whole genome's VCF would undo the index's point."""
+    index = _index_path(path) or ""
+    return f"size:{os.path.getsize(path)};index-sha256:{file_sha256(index) if index else ''}"
 
 
 def _merged(regions: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
