@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -28,7 +30,7 @@ from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_contig
 from .tables import file_sha256
 
-BLOCK_BYTES = 32 << 20          # decompressed text handled per block: bounds memory
+BLOCK_BYTES = 16 << 20          # decompressed text handled per block: bounds memory
 _READ_BYTES = 4 << 20
 _BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _MISSING = {"", "."}
@@ -90,21 +92,43 @@ def _text_blocks(path: str, digest) -> Iterator[bytes]:
         reader = BGZFile(path, "rb")
     else:
         reader = open(path, "rb")
+    # decompress in a second thread (htslib releases the GIL) while the caller scans;
+    # the queue holds two blocks, which bounds memory
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            while not stop.is_set() and (chunk := reader.read(BLOCK_BYTES)):
+                chunks.put(chunk)
+            chunks.put(None)
+        except (OSError, EOFError, ValueError):
+            chunks.put(truncated)
+        finally:
+            try:
+                reader.close()
+            except OSError:
+                pass
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
     pending = b""
     try:
-        while chunk := reader.read(BLOCK_BYTES):
+        while (chunk := chunks.get()) is not None:
+            if isinstance(chunk, Exception):
+                raise chunk
             pending += chunk
             cut = pending.rfind(b"\n") + 1
             if cut > 0:
                 yield pending[:cut]
                 pending = pending[cut:]
-    except (OSError, EOFError, ValueError):
-        raise truncated from None
     finally:
-        try:
-            reader.close()
-        except OSError:
-            pass
+        stop.set()
+        while worker.is_alive():  # let a blocked producer finish its put and see `stop`
+            try:
+                chunks.get_nowait()
+            except queue.Empty:
+                worker.join(0.01)
     if pending:
         yield pending
 
@@ -226,56 +250,72 @@ def _parse_positions(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.
     return np.where(bad, -1, out)
 
 
-def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, np.ndarray] | None):
-    """Split a block into lines; return (line numbers, raw candidate lines, outside text, count)."""
+@dataclass
+class _Scanned:
+    """What one block of records gives."""
+
+    n_lines: int                          # line breaks seen, for numbering the next block
+    n_records: int
+    candidates: list[tuple[int, bytes]]   # (line number, raw record) touching a region
+    outside_text: bytes                   # "CHROM\tPOS\tID\tREF\tALT\n" of every other record
+    n_outside: int
+
+
+def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, np.ndarray] | None) -> _Scanned:
+    """Find each record's columns column-wise; split only the records that touch a region."""
     buf = np.frombuffer(block, dtype=np.uint8)
     separators = np.flatnonzero(buf < 11)  # tabs and line breaks in one pass
     kinds = buf[separators]
     newlines, tabs = separators[kinds == 10], separators[kinds == 9]
+    n_lines = len(newlines)
     if len(block) and block[-1:] != b"\n":
         newlines = np.append(newlines, len(block))
     starts = np.concatenate([[0], newlines[:-1] + 1]).astype(np.int64)
     ends = newlines.astype(np.int64)
     line_no = first_line_no + np.arange(len(starts))
-    nonempty = ends > starts
-    nonempty &= ~((ends - starts == 1) & (buf[np.maximum(ends - 1, 0)] == 13))
+    nonempty = (ends > starts) & ~((ends - starts == 1) & (buf[np.maximum(ends - 1, 0)] == 13))
     starts, ends, line_no = starts[nonempty], ends[nonempty], line_no[nonempty]
-    n = len(starts)
-    if n == 0:
-        return line_no, [], b"", 0
+    if len(starts) == 0:
+        return _Scanned(n_lines, 0, [], b"", 0)
+    # the k-th tab of each line; a sentinel past the buffer stands in for tabs that are not there
     first = np.searchsorted(tabs, starts)
-    cols = [tabs[np.minimum(first + k, len(tabs) - 1)] if len(tabs) else np.full(n, len(buf)) for k in range(8)]
+    padded = np.concatenate([tabs, np.full(8, len(buf), dtype=tabs.dtype)])
+    chrom_end, pos_end, id_end, ref_end, alt_end = (padded[first + k] for k in range(5))
     # a record needs 8 tab-separated columns: its 7th tab must come before its line end
-    short = (first + 7 >= len(tabs)) | (cols[6] >= ends)
+    short = padded[first + 6] >= ends
     if short.any():
         bad = int(np.flatnonzero(short)[0])
         fields = block[starts[bad]:ends[bad]].count(b"\t") + 1
         raise InputFormatError(f"record has {fields} tab-separated columns, a VCF record needs at least 8",
                                path=path, line=int(line_no[bad]), hint="is the file truncated or space-separated?")
-    pos = _parse_positions(buf, cols[0] + 1, cols[1])
+    pos = _parse_positions(buf, chrom_end + 1, pos_end)
     if (pos <= 0).any():
         bad = int(np.flatnonzero(pos <= 0)[0])
-        text = block[cols[0][bad] + 1:cols[1][bad]].decode("utf-8", "replace")
+        text = block[chrom_end[bad] + 1:pos_end[bad]].decode("utf-8", "replace")
         raise InputFormatError(f"POS {text!r} is not a positive integer", path=path, line=int(line_no[bad]))
     if regions is None:
-        candidate = np.ones(n, dtype=bool)
+        candidate = np.ones(len(starts), dtype=bool)
     else:
-        candidate = _region_mask(_chrom_runs(buf, starts, cols[0]), pos, cols[3] - cols[2] - 1, regions)
-    cand_rows = np.flatnonzero(candidate)
-    lines = [(int(line_no[i]), block[starts[i]:ends[i]]) for i in cand_rows]
-    outside = ~candidate
-    n_outside = int(outside.sum())
-    outside_text = b""
-    if n_outside:
-        # keep CHROM..ALT of each outside record, its 5th tab turned into a line break
-        delta = np.zeros(len(buf) + 1, dtype=np.int8)
-        delta[starts[outside]] = 1          # line starts and ALT-ending tabs never coincide
-        delta[cols[4][outside] + 1] = -1
-        keep = np.cumsum(delta[:-1], dtype=np.int8).view(bool)
-        copy = buf.copy()
-        copy[cols[4][outside]] = 10
-        outside_text = copy[keep].tobytes()
-    return line_no, lines, outside_text, n_outside
+        candidate = _region_mask(_chrom_runs(buf, starts, chrom_end), pos, ref_end - id_end - 1, regions)
+    lines = [(int(line_no[i]), block[starts[i]:ends[i]]) for i in np.flatnonzero(candidate)]
+    outside = np.flatnonzero(~candidate)
+    return _Scanned(n_lines, len(starts), lines, _leading_columns(buf, starts[outside], alt_end[outside]),
+                    len(outside))
+
+
+def _leading_columns(buf: np.ndarray, starts: np.ndarray, alt_end: np.ndarray) -> bytes:
+    """CHROM..ALT of the given records, one per line, cut from the buffer in one pass."""
+    if len(starts) == 0:
+        return b""
+    keep = alt_end + 1 - starts                       # through the tab after ALT
+    drop = starts - np.concatenate([[0], alt_end[:-1] + 1])
+    segments = np.empty(2 * len(starts) + 1, dtype=np.int64)
+    segments[0:-1:2], segments[1::2], segments[-1] = drop, keep, len(buf) - alt_end[-1] - 1
+    pattern = np.zeros(len(segments), dtype=bool)
+    pattern[1::2] = True
+    text = buf[np.repeat(pattern, segments)]
+    text[np.cumsum(keep) - 1] = 10                    # the tab after ALT becomes the line break
+    return text.tobytes()
 
 
 def _format_values(fmt: str, sample_field: str) -> dict[str, str]:
@@ -410,16 +450,16 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
             header, offset = _parse_header(path, block)
             next_line = header.n_header_lines + 1
             block = block[offset:]
-        line_no, lines, outside_text, k = _scan_block(path, block, next_line, region_arrays)
-        next_line += block.count(b"\n")
-        n_records += len(line_no)
-        candidate_lines.extend(lines)
-        n_outside += k
-        if outside_text:
+        scanned = _scan_block(path, block, next_line, region_arrays)
+        next_line += scanned.n_lines
+        n_records += scanned.n_records
+        candidate_lines.extend(scanned.candidates)
+        n_outside += scanned.n_outside
+        if scanned.outside_text:
             if on_outside is not None:
-                on_outside(outside_text)
+                on_outside(scanned.outside_text)
             else:
-                outside_chunks.append(outside_text)
+                outside_chunks.append(scanned.outside_text)
     if header is None:
         raise InputFormatError("file is empty", path=path, hint="give a VCF with a header and records")
     samples = choose_samples(header, sample)
