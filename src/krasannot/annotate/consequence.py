@@ -19,10 +19,9 @@ from .protein import describe_protein_change, snv_protein_changes
 LOCATABLE = (M.STATUS_ANNOTATED, M.STATUS_REF_MISMATCH)
 
 
-def _span(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _span(start: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Genomic first/last REF base; insertions get last = first - 1 (the gap before `first`)."""
-    start = frame[C.NORM_START].to_numpy(dtype=np.int64)
-    ref_len = frame[C.NORM_REF].str.len().to_numpy(dtype=np.int64)
+    ref_len = np.fromiter(map(len, ref), dtype=np.int64, count=len(ref))
     return start, start + ref_len - 1, ref_len == 0
 
 
@@ -34,7 +33,7 @@ def locate_in_transcripts(normalized: pd.DataFrame, panel: Panel) -> pd.DataFram
     """
     frame = normalized.reset_index(drop=True)
     locatable = frame[C.STATUS].isin(LOCATABLE).to_numpy()
-    start, end, insertion = _span(frame)
+    start, end, insertion = _span(frame[C.NORM_START].to_numpy(dtype=np.int64), frame[C.NORM_REF].to_numpy())
     lo = np.where(insertion, start - 1, start)
     hi = np.where(insertion, start, end)
     contigs = frame[C.CONTIG].to_numpy()
@@ -101,12 +100,6 @@ def _c_notation(tx: Transcript, anchor: np.ndarray, offset: np.ndarray) -> np.nd
     return np.char.add(core, suffix).astype(object)
 
 
-def _oriented(tx: Transcript, bases: pd.Series) -> pd.Series:
-    if tx.strand == "+":
-        return bases
-    return bases.map(reverse_complement)
-
-
 def _splice_intervals(tx: Transcript) -> dict[str, np.ndarray]:
     """Genomic intervals of splice donor/acceptor sites and the splice regions (VEP's sizes)."""
     site, region_i, region_e = M.SPLICE_SITE_INTRON_BASES, M.SPLICE_REGION_INTRON_BASES, M.SPLICE_REGION_EXON_BASES
@@ -162,90 +155,93 @@ def predict_consequences(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     return out.assign(**filled)
 
 
+def _ends(tx: Transcript, first: np.ndarray, last: np.ndarray, insertion: np.ndarray) -> tuple[dict, dict]:
+    """Anchors of a change's 5' and 3' ends in transcript orientation (insertions: the flanking bases)."""
+    before = np.where(insertion, first - 1, first)   # genomic left end
+    after = np.where(insertion, first, last)         # genomic right end
+    return (_anchors(tx, before), _anchors(tx, after)) if tx.strand == "+" else (_anchors(tx, after), _anchors(tx, before))
+
+
+def _within_cds(a5: dict, a3: dict, first: np.ndarray, last: np.ndarray, insertion: np.ndarray) -> np.ndarray:
+    """Both ends in the CDS with no intron between them: the protein can be computed."""
+    contiguous = np.where(insertion, a3["cds_pos"] - a5["cds_pos"] == 1, a3["cds_pos"] - a5["cds_pos"] == last - first)
+    return (a5["region"] == "cds") & (a3["region"] == "cds") & contiguous
+
+
+def _oriented(tx: Transcript, alleles: np.ndarray) -> np.ndarray:
+    return alleles if tx.strand == "+" else np.array([reverse_complement(a) for a in alleles], dtype=object)
+
+
 def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> dict[str, np.ndarray]:
-    start, end, insertion = _span(rows)
-    ref_t, alt_t = _oriented(tx, rows[C.NORM_REF]), _oriented(tx, rows[C.NORM_ALT])
-    plus = tx.strand == "+"
-    # the 5' and 3' ends of the change in transcript orientation (insertions: the flanking bases)
-    g5 = np.where(insertion, start - 1, start) if plus else np.where(insertion, start, end)
-    g3 = np.where(insertion, start, end) if plus else np.where(insertion, start - 1, start)
-    a5, a3 = _anchors(tx, g5), _anchors(tx, g3)
+    start = rows[C.NORM_START].to_numpy(dtype=np.int64)
+    ref, alt = rows[C.NORM_REF].to_numpy(dtype=object), rows[C.NORM_ALT].to_numpy(dtype=object)
+    first, last, insertion = _span(start, ref)
+    a5, a3 = _ends(tx, first, last, insertion)
+    coding = _within_cds(a5, a3, first, last, insertion)
+    n = len(rows)
 
-    exon = _exon_label(a5["exon"], a3["exon"], tx.n_exons)
-    intron = _exon_label(a5["intron"], a3["intron"], tx.n_exons - 1)
-
-    # consequences from position alone
-    lo, hi = np.where(insertion, start - 1, start), np.where(insertion, start, end)
+    # consequences of position alone (VEP takes them from the change as given)
+    lo, hi = np.where(insertion, first - 1, first), np.where(insertion, first, last)
     sites = _splice_intervals(tx)
     donor = _overlaps(sites["donor"], lo, hi)
     acceptor = _overlaps(sites["acceptor"], lo, hi)
-    splice_region = _overlaps(sites["region"], lo, hi) & ~donor & ~acceptor
-    regions5, regions3 = a5["region"], a3["region"]
-    contiguous = np.where(insertion, a3["cds_pos"] - a5["cds_pos"] == 1, a3["cds_pos"] - a5["cds_pos"] == end - start)
-    coding = (regions5 == "cds") & (regions3 == "cds") & contiguous
-    any_cds = (regions5 == "cds") | (regions3 == "cds")
-    terms = [
-        np.where(donor, "splice_donor_variant", ""),
-        np.where(acceptor, "splice_acceptor_variant", ""),
-        np.where(splice_region, "splice_region_variant", ""),
-        np.where(any_cds & ~coding, "coding_sequence_variant", ""),
-        np.where((regions5 == "utr5") | (regions3 == "utr5"), "5_prime_UTR_variant", ""),
-        np.where((regions5 == "utr3") | (regions3 == "utr3"), "3_prime_UTR_variant", ""),
-        np.where(((regions5 == "intron") | (regions3 == "intron")) & ~donor & ~acceptor, "intron_variant", ""),
-    ]
+    either = {name: (a5["region"] == name) | (a3["region"] == name) for name in ("cds", "utr5", "utr3", "intron")}
+    present = {
+        "splice_donor_variant": donor,
+        "splice_acceptor_variant": acceptor,
+        "splice_region_variant": _overlaps(sites["region"], lo, hi) & ~donor & ~acceptor,
+        "coding_sequence_variant": either["cds"] & ~coding,
+        "5_prime_UTR_variant": either["utr5"],
+        "3_prime_UTR_variant": either["utr3"],
+        "intron_variant": either["intron"] & ~donor & ~acceptor,
+    }
 
-    # HGVS describes indels at their 3'-most position in transcript orientation, and VEP takes the
-    # protein change from there too: an insertion written in the intron can be an exon duplication
+    # HGVS places indels 3'-most in transcript orientation, and VEP takes the protein change from
+    # there too: an insertion written in the intron can be a duplication of the exon's first bases
     h_start, h_ref, h_alt = _three_prime_alleles(tx, rows, panel)
-    h_rows = pd.DataFrame({C.NORM_START: h_start, C.NORM_REF: h_ref, C.NORM_ALT: h_alt}, index=rows.index)
-    h_first, h_last, h_ins = _span(h_rows)
-    h5 = _anchors(tx, np.where(h_ins, h_first - 1, h_first) if plus else np.where(h_ins, h_first, h_last))
-    h3 = _anchors(tx, np.where(h_ins, h_first, h_last) if plus else np.where(h_ins, h_first - 1, h_first))
-    h_coding = ((h5["region"] == "cds") & (h3["region"] == "cds")
-                & np.where(h_ins, h3["cds_pos"] - h5["cds_pos"] == 1, h3["cds_pos"] - h5["cds_pos"] == h_last - h_first))
-    hgvsc = _hgvsc(tx, rows, h_start, h_ref, h_alt, ref_t, alt_t)
+    h_first, h_last, h_ins = _span(h_start, h_ref)
+    h5, h3 = _ends(tx, h_first, h_last, h_ins)
+    h_coding = _within_cds(h5, h3, h_first, h_last, h_ins)
+    snv = (np.fromiter(map(len, ref), int, n) == 1) & (np.fromiter(map(len, alt), int, n) == 1)
+    hgvsc = _hgvsc(tx, snv, h_start, h_ref, h_alt)
 
     # protein: column-wise for SNVs, sequence-level for everything else
-    hgvsp = np.full(len(rows), "", dtype=object)
-    hgvsp_short = np.full(len(rows), "", dtype=object)
-    protein_term = np.full(len(rows), "", dtype=object)
-    protein_pos = np.full(len(rows), "", dtype=object)
-    snv = coding & (rows[C.NORM_REF].str.len() == 1).to_numpy() & (rows[C.NORM_ALT].str.len() == 1).to_numpy()
-    if snv.any():
-        res = snv_protein_changes(tx, a5["cds_pos"][snv], alt_t.to_numpy()[snv])
-        hgvsp[snv], hgvsp_short[snv] = res["hgvsp"], res["hgvsp_short"]
-        protein_term[snv], protein_pos[snv] = res["term"], res["codon"]
-    ref_protein = tx.cds_protein
-    general = (coding & ((~snv) | (hgvsp == ""))) | (h_coding & ~coding)
-    cds5, cds3 = h5["cds_pos"], h3["cds_pos"]
-    alt_values = _oriented(tx, pd.Series(h_alt)).to_numpy()
-    insertion = h_ins
-    for i in np.flatnonzero(general):
-        cds_start = cds3[i] if insertion[i] else cds5[i]
-        cds_end = cds_start - 1 if insertion[i] else cds3[i]
-        change = describe_protein_change(tx, ref_protein, int(cds_start), int(cds_end), alt_values[i])
+    hgvsp, hgvsp_short, protein_term, protein_pos = (np.full(n, "", dtype=object) for _ in range(4))
+    snv_coding = snv & coding
+    if snv_coding.any():
+        res = snv_protein_changes(tx, a5["cds_pos"][snv_coding], _oriented(tx, alt[snv_coding]))
+        hgvsp[snv_coding], hgvsp_short[snv_coding] = res["hgvsp"], res["hgvsp_short"]
+        protein_term[snv_coding], protein_pos[snv_coding] = res["term"], res["codon"]
+    alt_t = _oriented(tx, h_alt)
+    for i in np.flatnonzero((coding | h_coding) & (hgvsp == "")):
+        cds_start = h3["cds_pos"][i] if h_ins[i] else h5["cds_pos"][i]
+        cds_end = cds_start - 1 if h_ins[i] else h3["cds_pos"][i]
+        change = describe_protein_change(tx, tx.cds_protein, int(cds_start), int(cds_end), alt_t[i])
         hgvsp[i], hgvsp_short[i], protein_term[i], protein_pos[i] = (
             change.hgvsp, change.hgvsp_short, change.term, change.position)
     # a change that removes the start codon but reaches outside the CDS still loses it
     start_codon = tx.tx_to_genomic(np.array([tx.cds_tx_first, tx.cds_tx_first + 2]))
-    start_hit = any_cds & ~coding & (lo <= start_codon.max()) & (hi >= start_codon.min())
+    start_hit = either["cds"] & ~coding & (lo <= start_codon.max()) & (hi >= start_codon.min())
     protein_term[start_hit] = "start_lost"
     hgvsp[start_hit], hgvsp_short[start_hit], protein_pos[start_hit] = "p.Met1?", "p.M1?", "1"
-    terms.append(protein_term)
 
-    consequence = _join_terms(terms)
-    impact = pd.Series(consequence).str.split("&").str[0].map(M.SO_IMPACT).fillna("MODIFIER").to_numpy()
-    return {C.EXON: exon, C.INTRON: intron, C.HGVSC: hgvsc, C.HGVSP: hgvsp, C.HGVSP_SHORT: hgvsp_short,
-            C.PROTEIN_POSITION: protein_pos, C.CONSEQUENCE: consequence, C.IMPACT: impact}
+    consequence, impact = _join_terms(present, protein_term)
+    return {C.EXON: _exon_label(a5["exon"], a3["exon"], tx.n_exons),
+            C.INTRON: _exon_label(a5["intron"], a3["intron"], tx.n_exons - 1),
+            C.HGVSC: hgvsc, C.HGVSP: hgvsp, C.HGVSP_SHORT: hgvsp_short, C.PROTEIN_POSITION: protein_pos,
+            C.CONSEQUENCE: consequence, C.IMPACT: impact}
 
 
-def _join_terms(term_arrays: list[np.ndarray]) -> np.ndarray:
-    """Per row: the distinct non-empty terms, most severe first, joined by '&'."""
-    stacked = np.stack([np.asarray(t, dtype=object) for t in term_arrays], axis=1)
-    joined = []
-    for row in stacked:  # a handful of short strings per row
-        joined.append("&".join(sorted({t for t in row if t}, key=M.SO_RANK.get)))
-    return np.array(joined, dtype=object)
+def _join_terms(present: dict[str, np.ndarray], protein_term: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the SO terms that apply, most severe first, joined by '&'; and the first one's impact."""
+    n = len(protein_term)
+    joined = np.full(n, "", dtype=object)
+    impact = np.full(n, "MODIFIER", dtype=object)
+    for term, term_impact in M.SO_TERMS_BY_SEVERITY:  # severity order, so each row's first term is its worst
+        has = present.get(term, np.zeros(n, dtype=bool)) | (protein_term == term)
+        impact = np.where(has & (joined == ""), term_impact, impact)
+        joined = np.where(has, np.where(joined == "", term, joined + "&" + term), joined)
+    return joined, impact
 
 
 def _three_prime_alleles(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> tuple[np.ndarray, ...]:
@@ -262,16 +258,13 @@ def _three_prime_alleles(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> tu
     return start, ref, alt
 
 
-def _hgvsc(tx: Transcript, rows: pd.DataFrame, starts: np.ndarray, refs: np.ndarray, alts: np.ndarray,
-           ref_t: pd.Series, alt_t: pd.Series) -> np.ndarray:
+def _hgvsc(tx: Transcript, snv: np.ndarray, starts: np.ndarray, refs: np.ndarray, alts: np.ndarray) -> np.ndarray:
     """HGVS c. of every row, from the 3'-shifted alleles."""
-    ref_len = rows[C.NORM_REF].str.len().to_numpy()
-    alt_len = rows[C.NORM_ALT].str.len().to_numpy()
-    snv = (ref_len == 1) & (alt_len == 1)
-    out = np.full(len(rows), "", dtype=object)
+    out = np.full(len(starts), "", dtype=object)
     if snv.any():
         a = _anchors(tx, starts[snv])
-        out[snv] = "c." + _c_notation(tx, a["anchor"], a["offset"]) + ref_t.to_numpy()[snv] + ">" + alt_t.to_numpy()[snv]
+        out[snv] = ("c." + _c_notation(tx, a["anchor"], a["offset"]) + _oriented(tx, refs[snv]) + ">"
+                    + _oriented(tx, alts[snv]))
     others = np.flatnonzero(~snv)
     if len(others) == 0:
         return out
