@@ -8,10 +8,10 @@ STATUS_MERGED_INTO_MNV = "merged_into_mnv"   # a same-codon SNV now described by
 STATUS_NO_ALT = "no_alt"                     # ALT is ".", "*" or equal to REF
 STATUS_SYMBOLIC = "symbolic_allele"          # <DEL>, <DUP>, breakends: copy-number/fusion readers
 STATUS_INVALID_ALLELE = "invalid_allele"     # characters outside ACGTN
-STATUS_UNKNOWN_CONTIG = "unknown_contig"
+STATUS_NOT_CARRIED = "not_carried"          # cohort VCF: no sample carries this ALT allele
 
 STATUSES = [STATUS_ANNOTATED, STATUS_OUTSIDE_PANEL, STATUS_REF_MISMATCH, STATUS_MERGED_INTO_MNV,
-            STATUS_NO_ALT, STATUS_SYMBOLIC, STATUS_INVALID_ALLELE, STATUS_UNKNOWN_CONTIG]
+            STATUS_NO_ALT, STATUS_SYMBOLIC, STATUS_INVALID_ALLELE, STATUS_NOT_CARRIED]
 
 # Sequence Ontology terms we emit, most severe first (Ensembl VEP's order), with VEP's impact
 SO_TERMS_BY_SEVERITY = [

@@ -157,14 +157,16 @@ def test_unknown_build_and_unknown_sample_are_usage_errors(tmp_path):
 
 def test_multi_sample_vcf_gives_calls_per_carrier(tmp_path):
     lines = list(HEADER) + ["#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tP1\tP2\tP3",
-                            "12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT:AD\t0/1:10,5\t0/0:20,0\t0/1:8,8"]
+                            "12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT:AD\t0/1:10,5\t0/0:20,0\t0/1:8,8",
+                            "12\t25245351\t.\tC\tT\t.\tPASS\t.\tGT:AD\t0/0:10,0\t./.:.\t0/0:8,0"]
     vcf = tmp_path / "cohort.vcf"
     vcf.write_text("\n".join(lines) + "\n")
     out = tmp_path / "c.tsv"
     assert main(["annotate", str(vcf), "--build", "GRCh38", "--out", str(out)]) == 0
     rows = read_tsv(out)
-    assert rows[["sample", "hgvsp_short", "vaf"]].values.tolist() == [["P1", "p.G12C", "0.3333333333333333"],
-                                                                       ["P3", "p.G12C", "0.5"]]
+    assert rows[["sample", "hgvsp_short", "vaf", "status"]].values.tolist() == [
+        ["P1", "p.G12C", "0.3333333333333333", "annotated"], ["P3", "p.G12C", "0.5", "annotated"],
+        ["P1,P2,P3", "", "", "not_carried"]]  # a site no sample carries is still listed
 
 
 def test_reference_fasta_is_used_for_sequence(tmp_path, panels):

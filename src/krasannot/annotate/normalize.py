@@ -77,6 +77,9 @@ def normalize_alleles(calls: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     invalid = ~symbolic & ~no_alt & ~(ref.str.match(_VALID_ALLELE) & alt.str.match(_VALID_ALLELE))
     status = np.select([symbolic, no_alt, invalid],
                        [M.STATUS_SYMBOLIC, M.STATUS_NO_ALT, M.STATUS_INVALID_ALLELE], M.STATUS_ANNOTATED)
+    if C.STATUS in out:  # a reader's own reason (e.g. not_carried) stands
+        given = out[C.STATUS].fillna("").astype(str).to_numpy()
+        status = np.where(given != "", given, status)
 
     norm_start = pos.to_numpy().copy()
     norm_ref = ref.to_numpy(dtype=object).copy()

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
+from .. import models as M
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_contig
 from .tables import file_sha256
@@ -355,7 +356,8 @@ def _support(values: dict[str, str], allele: int) -> tuple[float, float, float]:
 
 
 def _calls_frame(rows: list[dict]) -> pd.DataFrame:
-    calls = pd.DataFrame(rows, columns=C.CALLS_COLUMNS)
+    calls = pd.DataFrame(rows, columns=C.CALLS_COLUMNS + [C.STATUS])
+    calls[C.STATUS] = calls[C.STATUS].astype(object).fillna("")
     for name in (C.DEPTH, C.ALT_DEPTH):  # read counts are whole numbers; missing stays missing
         calls[name] = pd.to_numeric(calls[name]).round().astype("Int64")
     return calls
@@ -385,17 +387,21 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int, bytes
             if not samples:
                 rows.append({**base, C.SAMPLE: default_sample, C.DEPTH: np.nan, C.ALT_DEPTH: np.nan, C.VAF: np.nan})
                 continue
+            carriers = 0
             for name, idx in zip(samples, sample_index):
                 values = _format_values(fmt, f[9 + idx])
                 gt = values.get("GT")
                 if len(samples) > 1 and gt is not None and str(allele) not in re.split(r"[/|]", gt):
                     continue  # a cohort VCF: only samples that carry this allele
+                carriers += 1
                 depth, alt_depth, vaf = _support(values, allele)
                 phase_set = values.get("PS") or values.get("PID") or ""
                 if gt and "|" not in gt and values.get("PGT", ".") != ".":
                     gt = values["PGT"]  # Mutect2: physical phasing beside an unphased GT
                 rows.append({**base, C.SAMPLE: name, C.DEPTH: depth, C.ALT_DEPTH: alt_depth, C.VAF: vaf,
                              C.GENOTYPE: gt or "", C.PHASE_SET: "" if phase_set == "." else phase_set})
+            if not carriers:  # still accounted for: listed once, with the reason
+                rows.append({**base, C.SAMPLE: ",".join(samples), C.STATUS: M.STATUS_NOT_CARRIED})
     return rows
 
 
