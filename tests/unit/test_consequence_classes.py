@@ -183,3 +183,11 @@ def test_unusable_alleles_get_a_reason(annotate_rows):
                                    ("12", 25245351, "C", "Z"), ("1", 1000, "A", "T"), ("chrM", 100, "A", "T")])
     assert out["status"].tolist() == ["symbolic_allele", "no_alt", "invalid_allele", "outside_panel", "outside_panel"]
     assert out["contig"].tolist()[-1] == "MT"
+
+
+@pytest.mark.parametrize("build", ["GRCh37", "GRCh38"])
+def test_two_base_inversion_is_inv_and_still_l858r(panels, annotate_rows, build):
+    # EGFR c.2572_2573CT>AG (the reverse complement): codon 858 CTG -> AGG
+    c2572 = genomic(panels, build, "EGFR", 2572)
+    row = annotate_rows(build, [("7", c2572, "CT", "AG")]).iloc[0]
+    assert (row["hgvsc"], row["hgvsp_short"]) == ("c.2572_2573inv", "p.L858R")

@@ -13,7 +13,7 @@ import pandas as pd
 from .. import columns as C
 from .. import models as M
 from ..reference.bundle import Panel, Transcript, reverse_complement
-from .normalize import right_align
+from .normalize import right_align, trim_alleles
 from .protein import describe_protein_change, snv_protein_changes
 
 LOCATABLE = (M.STATUS_ANNOTATED, M.STATUS_REF_MISMATCH)
@@ -247,15 +247,24 @@ def _join_terms(present: dict[str, np.ndarray], protein_term: np.ndarray) -> tup
 def _three_prime_alleles(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> tuple[np.ndarray, ...]:
     """(start, ref, alt) with pure indels shifted 3' in transcript orientation.
 
-    Minus-strand calls need nothing: normalization already left-aligned them.
+    Minus strand: 3' is genomic left, where normalization already put them. Plus strand:
+    shift right from the input's own (trimmed) position, not the left-aligned one, so that
+    where unknown bases stop the shift we are never further 5' than the caller wrote it.
     """
     start = rows[C.NORM_START].to_numpy(dtype=np.int64).copy()
     ref, alt = rows[C.NORM_REF].to_numpy(dtype=object).copy(), rows[C.NORM_ALT].to_numpy(dtype=object).copy()
     if tx.strand == "+":
         contigs = rows[C.CONTIG].to_numpy()
-        for i in np.flatnonzero((rows[C.NORM_REF].str.len() == 0).to_numpy() | (rows[C.NORM_ALT].str.len() == 0).to_numpy()):
-            start[i], ref[i], alt[i] = right_align(panel, contigs[i], int(start[i]), ref[i], alt[i])
+        given = rows[[C.POS, C.REF, C.ALT]].to_numpy(dtype=object)
+        for i in np.flatnonzero([not (r and a) for r, a in zip(ref, alt)]):
+            pos, r, a = trim_alleles(int(given[i, 0]), _allele(given[i, 1]), _allele(given[i, 2]))
+            start[i], ref[i], alt[i] = right_align(panel, contigs[i], pos, r, a)
     return start, ref, alt
+
+
+def _allele(text: str) -> str:
+    text = str(text).upper()
+    return "" if text == "-" else text
 
 
 def _hgvsc(tx: Transcript, snv: np.ndarray, starts: np.ndarray, refs: np.ndarray, alts: np.ndarray) -> np.ndarray:
@@ -288,6 +297,8 @@ def _indel_description(tx: Transcript, start: int, ref: str, alt: str) -> tuple[
     plus = tx.strand == "+"
     oriented = alt if plus else reverse_complement(alt)
     if ref and alt:
+        if len(ref) > 1 and alt == reverse_complement(ref):  # VEP and HGVS: c.2572_2573inv
+            return start, start + len(ref) - 1, "inv", ""
         return start, start + len(ref) - 1, "delins", oriented
     if ref:
         return start, start + len(ref) - 1, "del", ""
