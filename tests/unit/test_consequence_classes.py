@@ -191,3 +191,31 @@ def test_two_base_inversion_is_inv_and_still_l858r(panels, annotate_rows, build)
     c2572 = genomic(panels, build, "EGFR", 2572)
     row = annotate_rows(build, [("7", c2572, "CT", "AG")]).iloc[0]
     assert (row["hgvsc"], row["hgvsp_short"]) == ("c.2572_2573inv", "p.L858R")
+
+
+def test_intron_edge_insertion_shifts_into_the_exon_when_intron_bases_are_known(panels):
+    """csf_ctdna row 7:55248980 ins TCCAGGAAGCCT (GRCh37): VEP says c.2284-5_2290dup, p.A763_Y764insFQEA.
+
+    The panel bundle does not know intron 19, so the call keeps its intronic position; with the
+    intron's last bases known (as --reference supplies them) it shifts into exon 20.
+    """
+    import dataclasses
+    import pandas as pd
+    from krasannot.annotate.pipeline import annotate_calls
+    from krasannot.reference.bundle import Panel
+
+    panel = panels["GRCh37"]
+    # MAF Start_Position 55248980 is the base before the insertion; ref "" inserts before pos
+    calls = pd.DataFrame([("S", "7", 55248981, "-", "TCCAGGAAGCCT")], columns=["sample", "chrom", "pos", "ref", "alt"])
+    row = annotate_calls(calls, panel).iloc[0]
+    assert (row["hgvsc"], row["hgvsp_short"]) == ("c.2284-6_2284-5insTCCAGGAAGCCT", "")
+
+    egfr = panel.by_gene["EGFR"]
+    exon20_first = genomic(panels, "GRCh37", "EGFR", 2284)
+    assert panel.genome_bases("7", exon20_first, exon20_first + 6) == "GAAGCCT"
+    genome = list(egfr.genome)
+    genome[exon20_first - 5 - egfr.span_start:exon20_first - egfr.span_start] = "TCCAG"  # intron 19's last bases
+    known = dataclasses.replace(egfr, genome="".join(genome))
+    panel_known = Panel(build="GRCh37", transcripts=[known if t is egfr else t for t in panel.transcripts])
+    row = annotate_calls(calls, panel_known).iloc[0]
+    assert (row["hgvsc"], row["hgvsp_short"]) == ("c.2284-5_2290dup", "p.A763_Y764insFQEA")
