@@ -107,7 +107,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         # outside-panel records are listed once per record, under the sample(s) read
         raw_sample = ",".join(read.samples_read)
         write_annotated_tsv(annotated, args.out, raw_outside=_spooled_lines(spool), raw_sample=raw_sample,
-                            raw_source=("vcf", args.input))
+                            raw_source="vcf")
 
     counts = annotated[C.STATUS].value_counts().to_dict()
     counts[M.STATUS_OUTSIDE_PANEL] = counts.get(M.STATUS_OUTSIDE_PANEL, 0) + read.n_outside

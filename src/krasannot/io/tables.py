@@ -43,8 +43,12 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator:
 
 def write_annotated_tsv(annotated: pd.DataFrame, path: str | os.PathLike,
                         raw_outside: list[bytes] | None = None, raw_sample: str = "",
-                        raw_status: str = "outside_panel", raw_source: tuple[str, str] = ("", "")) -> None:
-    """Write the annotated table, then raw outside-panel records (CHROM..ALT lines) in the same layout."""
+                        raw_status: str = "outside_panel", raw_source: str = "") -> None:
+    """Write the annotated table, then raw outside-panel records (CHROM..ALT lines) in the same layout.
+
+    Raw rows carry only sample, CHROM..ALT, status and source: a whole genome has millions of
+    them, and the input's path is in the summary once rather than on every line.
+    """
     frame = annotated.reindex(columns=C.ANNOTATED_TSV_COLUMNS)
     with atomic_output(path, "wb") as handle:
         handle.write(frame.to_csv(sep="\t", index=False, na_rep="", lineterminator="\n").encode("utf-8"))
@@ -52,7 +56,7 @@ def write_annotated_tsv(annotated: pd.DataFrame, path: str | os.PathLike,
             after_alt = C.ANNOTATED_TSV_COLUMNS[C.ANNOTATED_TSV_COLUMNS.index(C.ALT) + 1:]
             cells = [""] * len(after_alt)
             cells[after_alt.index(C.STATUS)] = raw_status
-            cells[after_alt.index(C.SOURCE)], cells[after_alt.index(C.INPUT_FILE)] = raw_source
+            cells[after_alt.index(C.SOURCE)] = raw_source
             suffix = ("\t" + "\t".join(cells) + "\n").encode("utf-8")
             prefix = (raw_sample + "\t").encode("utf-8")
             for chunk in raw_outside:
