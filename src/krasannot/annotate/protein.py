@@ -64,6 +64,9 @@ def describe_protein_change(tx: Transcript, ref_protein: str, cds_start: int, cd
     limit = min(len(ref_protein), len(alt_protein))
     while n < limit and ref_protein[n] == alt_protein[n]:
         n += 1
+    if n and ref_protein[n - 1] == "*":  # unchanged through the stop: what follows is never made
+        hgvsp, short = _both("{a}" + str(n) + "=", a="*")
+        return ProteinChange(hgvsp, short, "stop_retained_variant", str(n))
     s = 0
     while s < limit - n and ref_protein[-1 - s] == alt_protein[-1 - s]:
         s += 1
