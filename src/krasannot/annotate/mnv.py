@@ -19,96 +19,112 @@ from .consequence import locate_in_transcripts
 
 def merge_same_codon_snvs(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     """Add one merged row per (sample, transcript, codon) holding SNVs at 2-3 positions."""
+    located = located.reset_index(drop=True)
     snv = ((located[C.STATUS] == M.STATUS_ANNOTATED) & (located[C.TRANSCRIPT] != "")
-           & (located[C.NORM_REF].str.len() == 1) & (located[C.NORM_ALT].str.len() == 1))
-    if snv.sum() < 2:
+           & (located[C.NORM_REF].str.len() == 1) & (located[C.NORM_ALT].str.len() == 1)).to_numpy()
+    rows = np.flatnonzero(snv)
+    if len(rows) < 2:
         return located
-    candidates = located[snv].copy()
     by_id = {tx.transcript: tx for tx in panel.transcripts}
-    codon = np.full(len(candidates), -1, dtype=np.int64)
-    transcripts = candidates[C.TRANSCRIPT].to_numpy()
-    starts = candidates[C.NORM_START].to_numpy(dtype=np.int64)
+    transcripts = located[C.TRANSCRIPT].to_numpy()[rows]
+    starts = located[C.NORM_START].to_numpy(dtype=np.int64)[rows]
+    codon = np.full(len(rows), -1, dtype=np.int64)
     for transcript_id in np.unique(transcripts):
         tx = by_id[transcript_id]
-        rows = np.flatnonzero(transcripts == transcript_id)
-        tx_pos = tx.genomic_to_tx(starts[rows])
+        mine = transcripts == transcript_id
+        tx_pos = tx.genomic_to_tx(starts[mine])
         in_cds = (tx_pos >= tx.cds_tx_first) & (tx_pos <= tx.cds_tx_last)
-        codon[rows] = np.where(in_cds, (tx_pos - tx.cds_tx_first) // 3, -1)
-    candidates["_codon"] = codon
-    candidates = candidates[candidates["_codon"] >= 0]
-    keys = [C.SAMPLE, C.TRANSCRIPT, "_codon"]
-    if not candidates.duplicated(keys).any():  # the common case: nothing shares a codon
-        return located
-    groups = candidates.groupby(keys, sort=False)[C.NORM_START]
-    multi = groups.transform("nunique").gt(1) & groups.transform("size").eq(groups.transform("nunique"))
-    if not multi.any():
+        codon[mine] = np.where(in_cds, (tx_pos - tx.cds_tx_first) // 3, -1)
+    groups: dict[tuple, list[int]] = {}
+    for key, row in zip(zip(located[C.SAMPLE].to_numpy()[rows], transcripts, codon), rows):
+        if key[2] >= 0:
+            groups.setdefault(key, []).append(int(row))
+    shared = [sorted(g, key=lambda r: starts[np.searchsorted(rows, r)]) for g in groups.values() if len(g) > 1]
+    if not shared:  # the common case: nothing shares a codon
         return located
 
-    out = located.copy()
+    status = located[C.STATUS].to_numpy(dtype=object).copy()
+    detail = located[C.STATUS_DETAIL].to_numpy(dtype=object).copy()
     merged_rows = []
-    for _, parts in candidates[multi].groupby(keys, sort=False):  # one iteration per shared codon
-        parts = parts.sort_values(C.NORM_START)
+    columns = {c: located[c].to_numpy() for c in _PART_COLUMNS if c in located}  # numpy: cheap to slice
+    for group in shared:  # one iteration per shared codon
+        parts = {c: values[group] for c, values in columns.items()}
+        if len(set(parts[C.NORM_START])) < len(group):
+            continue  # two ALTs at one position (a multi-allelic site) are not one haplotype's bases
         cis, why = same_haplotype(parts)
         if not cis:  # e.g. G12C and an acquired G12D on the other allele: two alleles, not G12Y
-            out.loc[parts.index, C.STATUS_DETAIL] = f"same codon as another SNV, not merged: {why}"
+            detail[group] = f"same codon as another SNV, not merged: {why}"
             continue
-        lo, hi = int(parts[C.NORM_START].min()), int(parts[C.NORM_START].max())
-        contig = parts[C.CONTIG].iloc[0]
-        ref = list(panel.genome_bases(contig, lo, hi))
-        alt = ref.copy()
-        for pos, r, a in zip(parts[C.NORM_START], parts[C.NORM_REF], parts[C.NORM_ALT]):
-            ref[pos - lo], alt[pos - lo] = r, a
-        if "N" in ref:
-            continue  # a gap we cannot fill from the bundle: leave the SNVs as they are
-        ref, alt = "".join(ref), "".join(alt)
-        labels = [f"{c}:{p}:{r}>{a}" for c, p, r, a in
-                  zip(parts[C.CHROM], parts[C.POS], parts[C.REF], parts[C.ALT])]
-        first = parts.iloc[0]
-        row = first.drop(labels=[C.GENE, C.TRANSCRIPT, C.STRAND, "_codon"]).copy()
-        row[C.POS], row[C.REF], row[C.ALT] = lo, ref, alt
-        row[C.NORM_START], row[C.NORM_REF], row[C.NORM_ALT] = lo, ref, alt
-        row[C.VARIANT_ID] = "."
-        # a read supporting the merged allele supports each part: take the weakest part's support
-        for name in (C.ALT_DEPTH, C.VAF):
-            if name in parts:
-                row[name] = pd.to_numeric(parts[name], errors="coerce").min()
-        filters = sorted(set(parts[C.FILTER].fillna("")) - {""}) if C.FILTER in parts else []
-        if C.FILTER in parts:  # the merged call passes only if every part passed
-            row[C.FILTER] = "PASS" if filters == ["PASS"] else ";".join(f for f in filters if f != "PASS")
-        row[C.MNV_MERGE] = "+".join(labels)
-        row[C.STATUS_DETAIL] = f"{len(parts)} SNVs in one codon of {first[C.GENE]} merged into one allele ({why})"
-        merged_rows.append(row)
-        out.loc[parts.index, C.STATUS] = M.STATUS_MERGED_INTO_MNV
-        out.loc[parts.index, C.STATUS_DETAIL] = f"merged into {contig}:{lo}:{ref}>{alt} (" + "+".join(labels) + ")"
+        merged = _merged_row(located.iloc[group[0]].to_dict(), parts, panel, why)
+        if merged is None:
+            continue
+        merged_rows.append(merged)
+        status[group] = M.STATUS_MERGED_INTO_MNV
+        detail[group] = (f"merged into {merged[C.CONTIG]}:{merged[C.POS]}:{merged[C.REF]}>{merged[C.ALT]} "
+                         f"({merged[C.MNV_MERGE]})")
+    out = located.assign(**{C.STATUS: status, C.STATUS_DETAIL: detail})
     if not merged_rows:
         return out
-    merged = locate_in_transcripts(pd.DataFrame(merged_rows), panel)
-    return pd.concat([out, merged], ignore_index=True)
+    return pd.concat([out, locate_in_transcripts(pd.DataFrame(merged_rows), panel)], ignore_index=True)
+
+
+_PART_COLUMNS = [C.SAMPLE, C.CHROM, C.POS, C.REF, C.ALT, C.CONTIG, C.NORM_START, C.NORM_REF, C.NORM_ALT, C.GENE,
+                 C.FILTER, C.ALT_DEPTH, C.VAF, C.GENOTYPE, C.PHASE_SET]
+
+
+def _merged_row(row: dict, parts: dict[str, np.ndarray], panel: Panel, why: str) -> dict | None:
+    """The one call that same-codon SNVs make together, built on the first part's `row`; None where
+    the bundle lacks a base between them."""
+    lo, hi = int(parts[C.NORM_START].min()), int(parts[C.NORM_START].max())
+    ref = list(panel.genome_bases(parts[C.CONTIG][0], lo, hi))
+    alt = ref.copy()
+    for pos, r, a in zip(parts[C.NORM_START], parts[C.NORM_REF], parts[C.NORM_ALT]):
+        ref[pos - lo], alt[pos - lo] = r, a
+    if "N" in ref:
+        return None
+    ref, alt = "".join(ref), "".join(alt)
+    for name in (C.GENE, C.TRANSCRIPT, C.STRAND):
+        row.pop(name)
+    row.update({C.POS: lo, C.REF: ref, C.ALT: alt, C.NORM_START: lo, C.NORM_REF: ref, C.NORM_ALT: alt,
+                C.VARIANT_ID: "."})
+    # a read supporting the merged allele supports each part: take the weakest part's support
+    for name in (C.ALT_DEPTH, C.VAF):
+        if name in parts:
+            row[name] = pd.to_numeric(pd.Series(parts[name], dtype=object), errors="coerce").min()
+    if C.FILTER in parts:  # the merged call passes only if every part passed
+        filters = sorted({str(f) for f in parts[C.FILTER] if isinstance(f, str) and f})
+        row[C.FILTER] = "PASS" if filters == ["PASS"] else ";".join(f for f in filters if f != "PASS")
+    row[C.MNV_MERGE] = "+".join(f"{c}:{p}:{r}>{a}" for c, p, r, a in
+                                zip(parts[C.CHROM], parts[C.POS], parts[C.REF], parts[C.ALT]))
+    row[C.STATUS_DETAIL] = f"{len(parts[C.POS])} SNVs in one codon of {parts[C.GENE][0]} merged into one allele ({why})"
+    return row
 
 
 VAF_TOLERANCE = 0.05      # absolute
 VAF_RELATIVE_TOLERANCE = 0.25
 
 
-def same_haplotype(parts: pd.DataFrame) -> tuple[bool, str]:
+def same_haplotype(parts: dict[str, np.ndarray]) -> tuple[bool, str]:
     """Whether SNVs in one codon sit on one haplotype, and why we think so.
 
     Phased genotypes (GT with '|' in one phase set) decide. Unphased, the allele
     fractions must agree (within 0.05, or 25% of the larger); a call without a VAF
     gives no evidence either way and is merged, as the caller meant one event.
     """
-    genotypes = parts[C.GENOTYPE].fillna("") if C.GENOTYPE in parts else pd.Series("", index=parts.index)
-    phase_sets = parts[C.PHASE_SET].fillna("") if C.PHASE_SET in parts else pd.Series("", index=parts.index)
-    if genotypes.str.contains("|", regex=False).all() and phase_sets.nunique() == 1 and phase_sets.iloc[0]:
-        # the haplotype carrying the alt allele: index of the non-zero entry in "0|1" / "1|0"
-        haplotypes = {g.split("|").index(next(a for a in g.split("|") if a not in ("0", "."))) for g in genotypes}
-        if len(haplotypes) == 1:
-            return True, f"phased in cis, phase set {phase_sets.iloc[0]}"
-        return False, f"phased in trans, phase set {phase_sets.iloc[0]}"
-    vaf = pd.to_numeric(parts[C.VAF], errors="coerce") if C.VAF in parts else pd.Series(dtype=float)
-    if vaf.notna().all() and len(vaf):
-        spread = vaf.max() - vaf.min()
-        if spread > max(VAF_TOLERANCE, VAF_RELATIVE_TOLERANCE * vaf.max()):
-            return False, "allele fractions " + " vs ".join(f"{v:.3f}" for v in vaf) + " suggest different clones"
+    def column(name: str) -> list:
+        return parts[name].tolist() if name in parts else [None] * len(parts[C.POS])
+
+    genotypes = ["" if g is None or g != g else str(g) for g in column(C.GENOTYPE)]
+    phase_sets = {"" if p is None or p != p else str(p) for p in column(C.PHASE_SET)}
+    if all("|" in g for g in genotypes) and len(phase_sets) == 1 and "" not in phase_sets:
+        phase_set = phase_sets.pop()
+        # the haplotype carrying the alt allele: index of the non-reference entry in "0|1" / "1|0"
+        haplotypes = {next(i for i, a in enumerate(g.split("|")) if a not in ("0", ".")) for g in genotypes}
+        return (True, f"phased in cis, phase set {phase_set}") if len(haplotypes) == 1 else \
+            (False, f"phased in trans, phase set {phase_set}")
+    vafs = pd.to_numeric(pd.Series(column(C.VAF), dtype=object), errors="coerce").to_numpy(dtype=float)
+    if len(vafs) and not np.isnan(vafs).any():
+        if vafs.max() - vafs.min() > max(VAF_TOLERANCE, VAF_RELATIVE_TOLERANCE * vafs.max()):
+            return False, "allele fractions " + " vs ".join(f"{v:.3f}" for v in vafs) + " suggest different clones"
         return True, "unphased, allele fractions agree"
     return True, "unphased, no allele fractions to compare"

@@ -14,6 +14,7 @@ Two ways through a file:
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import queue
 import re
@@ -325,32 +326,32 @@ def _format_values(fmt: str, sample_field: str) -> dict[str, str]:
 
 def _number(value: str | None) -> float:
     if value is None or value in _MISSING:
-        return np.nan
+        return math.nan
     try:
         return float(value)
     except ValueError:
-        return np.nan
+        return math.nan
 
 
 def _support(values: dict[str, str], allele: int) -> tuple[float, float, float]:
     """Depth, alt depth and VAF for one ALT allele from generic AD/DP/AF fields; NaN if absent."""
-    depth = alt_depth = vaf = np.nan
+    depth = alt_depth = vaf = math.nan
     ad = values.get("AD")
     if ad and ad not in _MISSING:
         parts = [_number(x) for x in ad.split(",")]
         if len(parts) > allele:
             alt_depth = parts[allele]
-            if not np.isnan(parts).any():
-                depth = float(np.nansum(parts))
+            if not any(math.isnan(x) for x in parts):
+                depth = sum(parts)
     dp = _number(values.get("DP"))
-    if not np.isnan(dp):
+    if not math.isnan(dp):
         depth = dp
     af = values.get("AF")
     if af and af not in _MISSING:
         parts = af.split(",")
         if len(parts) >= allele:
             vaf = _number(parts[allele - 1])
-    if np.isnan(vaf) and not np.isnan(alt_depth) and depth and depth > 0:
+    if math.isnan(vaf) and not math.isnan(alt_depth) and depth > 0:
         vaf = alt_depth / depth
     return depth, alt_depth, vaf
 
