@@ -216,3 +216,18 @@ def test_indexed_read_keeps_repeated_records_and_long_deletions_once(tmp_path):
         ["p.G12C", "10"], ["p.G12C", "20"], ["p.R175H", "30"]]
     summary = json.loads((tmp_path / "dup.summary.json").read_text())
     assert summary["input"]["checksum"].startswith("size:")
+
+
+def test_tiny_blocks_give_the_same_rows_and_line_numbers(tmp_path, monkeypatch):
+    """Headers and records that straddle decompression blocks: same output, same line numbers."""
+    import krasannot.io.vcf as vcf_module
+
+    odd = "chr12\t25245351\t.\tC\tZ\t.\tPASS\t.\tGT:AD:DP\t0/1:4,4:8"  # the 3rd record: line 33
+    vcf = write_vcf(tmp_path / "t.vcf", RECORDS_38[:2] + [odd] + RECORDS_38[2:])
+    gz = pysam.tabix_index(str(vcf), preset="vcf", force=True)
+    assert main(["annotate", gz, "--no-index", "--out", str(tmp_path / "big.tsv")]) == 0
+    monkeypatch.setattr(vcf_module, "BLOCK_BYTES", 37)
+    assert main(["annotate", gz, "--no-index", "--out", str(tmp_path / "tiny.tsv")]) == 0
+    big, tiny = read_tsv(tmp_path / "big.tsv"), read_tsv(tmp_path / "tiny.tsv")
+    assert big.drop(columns="input_file").equals(tiny.drop(columns="input_file"))
+    assert tiny.loc[tiny.alt == "Z", ["status", "input_line"]].values.tolist() == [["invalid_allele", "33"]]

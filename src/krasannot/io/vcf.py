@@ -13,7 +13,6 @@ Two ways through a file:
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import queue
@@ -64,7 +63,7 @@ class VcfRead:
 
 
 # --- decompression -----------------------------------------------------------------------
-def _text_blocks(path: str, digest) -> Iterator[bytes]:
+def _text_blocks(path: str) -> Iterator[bytes]:
     """Decompressed file content in blocks that end on a line break (the last may not).
 
     Gzip/bgzip goes through htslib (pysam), which decompresses about twice as fast as zlib.
@@ -72,11 +71,8 @@ def _text_blocks(path: str, digest) -> Iterator[bytes]:
     try:
         with open(path, "rb") as handle:
             head = handle.read(18)
-            handle.seek(0)
-            tail = b""
-            for chunk in iter(lambda: handle.read(_READ_BYTES), b""):
-                digest.update(chunk)
-                tail = (tail + chunk)[-len(_BGZF_EOF):]
+            handle.seek(max(0, os.path.getsize(path) - len(_BGZF_EOF)))
+            tail = handle.read()
     except FileNotFoundError:
         raise InputFormatError("file not found", path=path) from None
     except OSError as exc:
@@ -135,6 +131,25 @@ def _text_blocks(path: str, digest) -> Iterator[bytes]:
         yield pending
 
 
+def _sha256_in_background(path: str):
+    """Hash the file in a second thread (hashlib releases the GIL); call the result to wait for it."""
+    result: dict[str, str] = {}
+
+    def work() -> None:
+        try:
+            result["hex"] = file_sha256(path)
+        except OSError:
+            pass  # the reader reports a missing or unreadable file itself
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+
+    def wait() -> str:
+        worker.join()
+        return result.get("hex", "")
+    return wait
+
+
 # --- header ------------------------------------------------------------------------------
 _CONTIG = re.compile(r"##contig=<.*?ID=([^,>]+).*?length=(\d+)")
 
@@ -176,13 +191,22 @@ def _parse_header(path: str, text: bytes) -> tuple[VcfHeader, int]:
                      n_header_lines=line_no, tumor_sample=tumor, normal_sample=normal), offset
 
 
+_MAX_HEADER_BYTES = 256 << 20
+
+
+def _holds_chrom_line(text: bytes) -> bool:
+    """Whether `text` holds the whole #CHROM line (and so the whole header)."""
+    at = 0 if text.startswith(b"#CHROM") else text.find(b"\n#CHROM")
+    return at >= 0 and text.find(b"\n", at + 1) >= 0
+
+
 def read_header(path: str) -> VcfHeader:
     """Only the header: read up to the #CHROM line (cheap, for choosing the build first)."""
-    blocks = _text_blocks(path, hashlib.sha256())
+    blocks = _text_blocks(path)
     text = b""
     for block in blocks:
         text += block
-        if text.startswith(b"#CHROM") or b"\n#CHROM" in text:
+        if _holds_chrom_line(text) or len(text) >= _MAX_HEADER_BYTES:
             break
     blocks.close()
     return _parse_header(path, text)[0]
@@ -200,7 +224,8 @@ def choose_samples(header: VcfHeader, sample: str | None) -> list[str]:
         return [header.tumor_sample]
     if set(header.samples) == {"TUMOR", "NORMAL"}:  # Strelka
         return ["TUMOR"]
-    return list(header.samples)
+    # a named matched normal is never a tumour sample
+    return [s for s in header.samples if s != header.normal_sample]
 
 
 # --- body --------------------------------------------------------------------------------
@@ -446,17 +471,22 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
     if index:
         return _read_indexed(path, sample, regions, default_sample)
 
-    digest = hashlib.sha256()
+    checksum = _sha256_in_background(path)
     header = None
     candidate_lines: list[tuple[int, bytes]] = []
     outside_chunks: list[bytes] = []
     n_records = n_outside = 0
     next_line = 1
-    for block in _text_blocks(path, digest):
-        if header is None:
-            header, offset = _parse_header(path, block)
+    head = b""
+    for block in _text_blocks(path):
+        if header is None:  # a header can outgrow one block: gather it up to the #CHROM line
+            head += block
+            if (head.startswith(b"##fileformat=VCF"[:len(head)]) and not _holds_chrom_line(head)
+                    and len(head) < _MAX_HEADER_BYTES):
+                continue  # (anything that does not start like a VCF fails at once below)
+            header, offset = _parse_header(path, head)
             next_line = header.n_header_lines + 1
-            block = block[offset:]
+            block, head = head[offset:], b""
         scanned = _scan_block(path, block, next_line, region_arrays)
         next_line += scanned.n_lines
         n_records += scanned.n_records
@@ -468,12 +498,14 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
             else:
                 outside_chunks.append(scanned.outside_text)
     if header is None:
-        raise InputFormatError("file is empty", path=path, hint="give a VCF with a header and records")
+        if not head:
+            raise InputFormatError("file is empty", path=path, hint="give a VCF with a header and records")
+        header, _ = _parse_header(path, head)  # raises: it says what is missing
     samples = choose_samples(header, sample)
     calls = _calls_frame(_records_to_calls(path, header, candidate_lines, samples, default_sample))
     return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=n_records,
                    outside_text=outside_chunks,
-                   n_outside=n_outside, indexed=False, checksum="sha256:" + digest.hexdigest())
+                   n_outside=n_outside, indexed=False, checksum="sha256:" + checksum())
 
 
 def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, int]],
