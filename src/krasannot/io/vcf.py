@@ -358,24 +358,50 @@ def _number(value: str | None) -> float:
         return math.nan
 
 
-def _support(values: dict[str, str], allele: int) -> tuple[float, float, float]:
-    """Depth, alt depth and VAF for one ALT allele from generic AD/DP/AF fields; NaN if absent."""
+def _tier1(value: str | None) -> float:
+    """First number of a Strelka "tier1,tier2" pair."""
+    return _number(value.split(",")[0]) if value else math.nan
+
+
+def _support(values: dict[str, str], allele: int, ref: str, alt: str) -> tuple[float, float, float]:
+    """Depth, alt depth and VAF of one ALT allele, from the caller's own FORMAT fields; NaN if absent.
+
+    Strelka2 SNVs (AU/CU/GU/TU) and indels (TAR/TIR), VarScan (RD/AD/FREQ), FreeBayes
+    (RO/AO), Mutect1 (FA) and the generic AD/DP/AF (Mutect2, VarDict, GATK). A VAF is
+    computed from counts only when the caller gave counts; it is never guessed.
+    """
     depth = alt_depth = vaf = math.nan
-    ad = values.get("AD")
-    if ad and ad not in _MISSING:
-        parts = [_number(x) for x in ad.split(",")]
-        if len(parts) > allele:
-            alt_depth = parts[allele]
-            if not any(math.isnan(x) for x in parts):
-                depth = sum(parts)
-    dp = _number(values.get("DP"))
-    if not math.isnan(dp):
-        depth = dp
-    af = values.get("AF")
-    if af and af not in _MISSING:
-        parts = af.split(",")
-        if len(parts) >= allele:
-            vaf = _number(parts[allele - 1])
+    if "TIR" in values and "TAR" in values:                       # Strelka2 indel
+        alt_depth, ref_depth = _tier1(values["TIR"]), _tier1(values["TAR"])
+        depth = alt_depth + ref_depth
+    elif all(f"{b}U" in values for b in "ACGT") and len(ref) == 1 and len(alt) == 1:  # Strelka2 SNV
+        alt_depth = _tier1(values.get(f"{alt.upper()}U"))
+        depth = sum(_tier1(values[f"{b}U"]) for b in "ACGT")
+    elif "RD" in values and "FREQ" in values:                      # VarScan: AD is the alt count alone
+        alt_depth, ref_depth = _number(values.get("AD")), _number(values["RD"])
+        depth = alt_depth + ref_depth
+        freq = values["FREQ"].rstrip("%")
+        vaf = _number(freq) / 100 if freq not in _MISSING else math.nan
+    elif "AO" in values and "RO" in values:                        # FreeBayes
+        observed = [_number(x) for x in values["AO"].split(",")]
+        alt_depth = observed[allele - 1] if len(observed) >= allele else math.nan
+        depth = _number(values["RO"]) + sum(observed)
+    else:                                                          # AD = ref,alt1,alt2...
+        ad = values.get("AD")
+        if ad and ad not in _MISSING:
+            parts = [_number(x) for x in ad.split(",")]
+            if len(parts) > allele:
+                alt_depth = parts[allele]
+                if not any(math.isnan(x) for x in parts):
+                    depth = sum(parts)
+        dp = _number(values.get("DP"))
+        if not math.isnan(dp):
+            depth = dp
+        fractions = values.get("AF") or values.get("FA")           # Mutect2/VarDict AF, Mutect1 FA
+        if fractions and fractions not in _MISSING:
+            parts = fractions.split(",")
+            if len(parts) >= allele:
+                vaf = _number(parts[allele - 1])
     if math.isnan(vaf) and not math.isnan(alt_depth) and depth > 0:
         vaf = alt_depth / depth
     return depth, alt_depth, vaf
@@ -420,7 +446,7 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int, bytes
                 if len(samples) > 1 and gt is not None and str(allele) not in re.split(r"[/|]", gt):
                     continue  # a cohort VCF: only samples that carry this allele
                 carriers += 1
-                depth, alt_depth, vaf = _support(values, allele)
+                depth, alt_depth, vaf = _support(values, allele, ref, alt)
                 phase_set = values.get("PS") or values.get("PID") or ""
                 if gt and "|" not in gt and values.get("PGT", ".") != ".":
                     gt = values["PGT"]  # Mutect2: physical phasing beside an unphased GT
