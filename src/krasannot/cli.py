@@ -12,69 +12,25 @@ from typing import Iterator
 from . import __version__
 from . import columns as C
 from . import models as M
-from .errors import BuildMismatchError, KrasannotError, UsageError
+from .errors import KrasannotError, UsageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def _spooled_lines(spool, size: int = 8 << 20) -> Iterator[bytes]:
-    """Read back spooled text in chunks that end on a line break."""
+def _spooled(spool, size: int = 8 << 20) -> Iterator[bytes]:
     spool.seek(0)
-    pending = b""
     while chunk := spool.read(size):
-        pending += chunk
-        cut = pending.rfind(b"\n") + 1
-        if cut:
-            yield pending[:cut]
-            pending = pending[cut:]
-    if pending:
-        yield pending
-
-
-def _resolve_build(requested: str, header_lengths: dict, normalized, panels: dict, path: str) -> tuple[str, str]:
-    """Pick the build: as given, or from ##contig lengths, or from REF alleles; check it fits."""
-    from .annotate.normalize import reference_votes
-    from .reference.builds import BUILDS, build_from_contig_lengths
-
-    votes = reference_votes(normalized, list(panels.values()))
-    if requested == "auto":
-        build, why = build_from_contig_lengths(header_lengths)
-        if build is None:
-            checked = {b: v for b, v in votes.items() if v[1] > 0}
-            ranked = sorted(checked, key=lambda b: votes[b][0] / votes[b][1], reverse=True)
-            if not ranked or votes[ranked[0]][0] == 0 or (
-                    len(ranked) > 1 and votes[ranked[0]][0] / votes[ranked[0]][1]
-                    == votes[ranked[1]][0] / votes[ranked[1]][1]):
-                raise UsageError(f"cannot tell the genome build of {path}: {why}, and its REF alleles "
-                                 "in the panel do not decide it", hint="pass --build GRCh37 or --build GRCh38")
-            build = ranked[0]
-            why = f"{votes[build][0]}/{votes[build][1]} panel REF alleles match {build}"
-    else:
-        build, why = requested, "given with --build"
-        header_build, header_why = build_from_contig_lengths(header_lengths)
-        if header_build is not None and header_build != build:
-            raise BuildMismatchError(f"--build {build}, but {header_why}", path=path,
-                                     hint=f"the data looks like {header_build}: rerun with --build {header_build}")
-    match, checked = votes[build]
-    other = next(b for b in BUILDS if b != build)
-    other_match, other_checked = votes.get(other, (0, 0))  # a --bundle run has no other build
-    # most REF alleles wrong for this build, and right for the other: the data is from the other build
-    if checked >= 1 and match / checked < 0.5 and other_checked and other_match / other_checked >= 0.9:
-        raise BuildMismatchError(
-            f"{checked - match} of {checked} REF alleles in panel genes do not match {build}, "
-            f"but {other_match} of {other_checked} match {other}", path=path,
-            hint=f"the data looks like {other}: rerun with --build {other}")
-    return build, why
+        yield chunk
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .annotate.normalize import normalize_alleles
+    from .annotate.normalize import reference_votes
     from .annotate.pipeline import annotate_calls
-    from .io.tables import write_annotated_tsv, write_json
+    from .io.tables import line_aligned, write_annotated_tsv, write_json
     from .io.vcf import read_vcf
-    from .reference.builds import BUILDS, parse_build
+    from .reference.builds import BUILDS, choose_build, parse_build
     from .reference.bundle import load_bundle, load_bundled_panel, with_reference_sequence
 
     requested = parse_build(args.build)
@@ -86,28 +42,23 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         requested = custom.build
     else:
         panels = {b: load_bundled_panel(b) for b in BUILDS}
-    # read only the build's panel regions when the build is known before reading the records
-    known = requested
-    if known == "auto":
-        from .io.vcf import read_header
-        from .reference.builds import build_from_contig_lengths
-        known = build_from_contig_lengths(read_header(args.input).contig_lengths)[0] or "auto"
-    regions = sorted({r for b, p in panels.items() if known in ("auto", b) for r in p.regions()})
+    # read both builds' panel regions: calls on the other build's genes are how a wrong build shows
+    regions = sorted({r for p in panels.values() for r in p.regions()})
 
     with tempfile.TemporaryFile() as spool:
         read = read_vcf(args.input, sample=args.sample, regions=regions, use_index=not args.no_index,
                         on_outside=spool.write)
-        probe = normalize_alleles(read.calls, next(iter(panels.values())))
-        build, why = _resolve_build(requested, read.header.contig_lengths, probe, panels, args.input)
-        panel = panels[build]
-        if args.reference:
+        votes = reference_votes(read.calls, list(panels.values()))
+        build, why = choose_build(requested, read.header.contig_lengths, votes, len(read.calls), args.input)
+        # with no call in either panel (build None) any panel gives the same, empty, annotation
+        panel = panels[build] if build else next(iter(panels.values()))
+        if args.reference and build:
             panel = with_reference_sequence(panel, args.reference)
-        other = next((p for b, p in panels.items() if b != build), None)
+        other = next((p for b, p in panels.items() if b != panel.build), None)
         annotated = annotate_calls(read.calls, panel, other)
         # outside-panel records are listed once per record, under the sample(s) read
-        raw_sample = ",".join(read.samples_read)
-        write_annotated_tsv(annotated, args.out, raw_outside=_spooled_lines(spool), raw_sample=raw_sample,
-                            raw_source="vcf")
+        write_annotated_tsv(annotated, args.out, raw_outside=line_aligned(_spooled(spool)),
+                            raw_sample=",".join(read.samples_read), raw_source="vcf")
 
     counts = annotated[C.STATUS].value_counts().to_dict()
     counts[M.STATUS_OUTSIDE_PANEL] = counts.get(M.STATUS_OUTSIDE_PANEL, 0) + read.n_outside
@@ -118,7 +69,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
                   "indexed_panel_regions_only": read.indexed,
                   "samples": read.header.samples},
         "genome_build": build, "build_reason": why,
-        "transcript_bundle": {"path": panel.path, "source": panel.source},
+        "transcript_bundle": {"path": panel.path, "source": panel.source} if build else None,
         "rows_by_status": counts,
         "mnv_merges": annotated.loc[annotated[C.MNV_MERGE].fillna("") != "", C.MNV_MERGE].tolist(),
         "notes": (["records outside the panel regions were skipped through the index and are not listed"]

@@ -96,13 +96,32 @@ def test_wrong_build_is_refused_with_the_likely_build(tmp_path):
 
 
 def test_wrong_build_from_ref_alleles_alone(tmp_path):
-    # GRCh37 KRAS/BRAF/TP53 calls, no ##contig lines, annotated as GRCh38: REF alleles decide
+    # GRCh37 KRAS/BRAF calls without ##contig lines, annotated as GRCh38: their REF alleles sit on
+    # GRCh37 panel bases and nothing falls in the GRCh38 panel, so the run is refused, not emptied
     records = ["12\t25398285\t.\tC\tA\t.\tPASS\t.\tGT\t0/1", "7\t140453136\t.\tA\tT\t.\tPASS\t.\tGT\t0/1"]
     vcf = write_vcf(tmp_path / "b37.vcf", records, contigs=False)
     result = run("annotate", vcf, "--build", "GRCh38", "--out", tmp_path / "x.tsv")
-    # these GRCh37 positions fall outside the GRCh38 panel, so nothing contradicts GRCh38: all listed
-    assert result.returncode == 0
-    assert set(read_tsv(tmp_path / "x.tsv").status) == {"outside_panel"}
+    assert result.returncode == 2 and "looks like GRCh37" in result.stderr
+    assert not (tmp_path / "x.tsv").exists()
+
+
+def test_one_wrong_ref_does_not_flip_the_detected_build(tmp_path):
+    # GRCh38 calls (no ##contig) with one REF typo; a CDKN2A base that reads the same in both builds
+    records = ["7\t140753336\t.\tA\tT\t.\tPASS\t.\tGT\t0/1", "9\t21968231\t.\tA\tG\t.\tPASS\t.\tGT\t0/1",
+               "12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT\t0/1", "17\t7675088\t.\tG\tT\t.\tPASS\t.\tGT\t0/1"]
+    vcf = write_vcf(tmp_path / "b38.vcf", records, contigs=False)
+    assert main(["annotate", str(vcf), "--out", str(tmp_path / "o.tsv")]) == 0
+    rows = read_tsv(tmp_path / "o.tsv")
+    assert rows["hgvsp_short"].tolist()[0] == "p.V600E" and "p.G12C" in rows["hgvsp_short"].tolist()
+    assert rows.loc[rows.chrom == "17", "status"].item() == "ref_mismatch"
+    assert json.loads((tmp_path / "o.summary.json").read_text())["genome_build"] == "GRCh38"
+
+
+def test_no_call_in_either_panel_needs_no_build(tmp_path):
+    vcf = write_vcf(tmp_path / "far.vcf", ["1\t1000000\t.\tA\tG\t.\tPASS\t.\tGT\t0/1"], contigs=False)
+    assert main(["annotate", str(vcf), "--out", str(tmp_path / "far.tsv")]) == 0
+    assert read_tsv(tmp_path / "far.tsv")["status"].tolist() == ["outside_panel"]
+    assert json.loads((tmp_path / "far.summary.json").read_text())["genome_build"] is None
 
 
 @pytest.mark.parametrize("problem,needle,line", [
@@ -231,3 +250,14 @@ def test_tiny_blocks_give_the_same_rows_and_line_numbers(tmp_path, monkeypatch):
     big, tiny = read_tsv(tmp_path / "big.tsv"), read_tsv(tmp_path / "tiny.tsv")
     assert big.drop(columns="input_file").equals(tiny.drop(columns="input_file"))
     assert tiny.loc[tiny.alt == "Z", ["status", "input_line"]].values.tolist() == [["invalid_allele", "33"]]
+
+
+def test_allele_the_sample_does_not_carry_is_not_a_call(tmp_path):
+    # a multi-allelic site where the tumour carries only T (GT 0/2), and a 0/0 record
+    records = ["chr12\t25245350\t.\tC\tT\t.\tPASS\t.\tGT:AD\t0/0:40,0",
+               "chr12\t25245351\t.\tC\tA,T\t.\tPASS\t.\tGT:AD\t0/2:30,0,12"]
+    vcf = write_vcf(tmp_path / "gt.vcf", records)
+    assert main(["annotate", str(vcf), "--out", str(tmp_path / "gt.tsv")]) == 0
+    rows = read_tsv(tmp_path / "gt.tsv")
+    assert rows[["alt", "hgvsp_short", "status"]].values.tolist() == [
+        ["T", "", "not_carried"], ["A", "", "not_carried"], ["T", "p.G12S", "annotated"]]

@@ -149,7 +149,7 @@ def flag_reference_mismatches(normalized: pd.DataFrame, panel: Panel,
         start, ref = int(row[C.POS]), str(row[C.REF]).upper()
         expected = panel.genome_bases(row[C.CONTIG], start, start + len(ref) - 1)
         text = f"REF {ref} at {row[C.CONTIG]}:{start} is {expected} in {panel.build}"
-        if other_panel is not None and other.loc[idx] is True:
+        if other_panel is not None and other.loc[idx] is not pd.NA and bool(other.loc[idx]):
             text += f"; it matches {other_panel.build}: was the input called on {other_panel.build}?"
         details.append(text)
     out.loc[mismatch, C.STATUS] = M.STATUS_REF_MISMATCH
@@ -157,10 +157,14 @@ def flag_reference_mismatches(normalized: pd.DataFrame, panel: Panel,
     return out
 
 
-def reference_votes(normalized: pd.DataFrame, panels: list[Panel]) -> dict[str, tuple[int, int]]:
-    """Per build: (REF alleles that match, REF alleles checked)."""
+def reference_votes(calls: pd.DataFrame, panels: list[Panel]) -> dict[str, tuple[int, int]]:
+    """Per build: (REF alleles that match its panel bases, REF alleles checked), from raw calls."""
+    probe = pd.DataFrame({C.CONTIG: canonical_contigs(calls[C.CHROM].astype(str)), C.POS: calls[C.POS],
+                          C.REF: calls[C.REF],
+                          C.STATUS: calls[C.STATUS].replace("", M.STATUS_ANNOTATED) if C.STATUS in calls
+                          else M.STATUS_ANNOTATED})
     votes = {}
     for panel in panels:
-        agree = reference_agreement(normalized, panel).dropna()
+        agree = reference_agreement(probe, panel).dropna()
         votes[panel.build] = (int(agree.sum()), int(len(agree)))
     return votes

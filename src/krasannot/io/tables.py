@@ -8,11 +8,12 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pandas as pd
 
 from .. import columns as C
+from .. import models as M
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -41,9 +42,22 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator:
         raise
 
 
+def line_aligned(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Re-cut a stream of byte chunks so that each piece ends on a line break (the last may not)."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        cut = pending.rfind(b"\n") + 1
+        if cut:
+            yield pending[:cut]
+            pending = pending[cut:]
+    if pending:
+        yield pending
+
+
 def write_annotated_tsv(annotated: pd.DataFrame, path: str | os.PathLike,
-                        raw_outside: list[bytes] | None = None, raw_sample: str = "",
-                        raw_status: str = "outside_panel", raw_source: str = "") -> None:
+                        raw_outside: Iterable[bytes] | None = None, raw_sample: str = "",
+                        raw_source: str = "") -> None:
     """Write the annotated table, then raw outside-panel records (CHROM..ALT lines) in the same layout.
 
     Raw rows carry only sample, CHROM..ALT, status and source: a whole genome has millions of
@@ -55,7 +69,7 @@ def write_annotated_tsv(annotated: pd.DataFrame, path: str | os.PathLike,
         if raw_outside:
             after_alt = C.ANNOTATED_TSV_COLUMNS[C.ANNOTATED_TSV_COLUMNS.index(C.ALT) + 1:]
             cells = [""] * len(after_alt)
-            cells[after_alt.index(C.STATUS)] = raw_status
+            cells[after_alt.index(C.STATUS)] = M.STATUS_OUTSIDE_PANEL
             cells[after_alt.index(C.SOURCE)] = raw_source
             suffix = ("\t" + "\t".join(cells) + "\n").encode("utf-8")
             prefix = (raw_sample + "\t").encode("utf-8")

@@ -29,7 +29,7 @@ from .. import columns as C
 from .. import models as M
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_contig
-from .tables import file_sha256
+from .tables import file_sha256, line_aligned
 
 BLOCK_BYTES = 16 << 20          # decompressed text handled per block: bounds memory
 _READ_BYTES = 4 << 20
@@ -110,16 +110,14 @@ def _text_blocks(path: str) -> Iterator[bytes]:
 
     worker = threading.Thread(target=produce, daemon=True)
     worker.start()
-    pending = b""
-    try:
+    def received() -> Iterator[bytes]:
         while (chunk := chunks.get()) is not None:
             if isinstance(chunk, Exception):
                 raise chunk
-            pending += chunk
-            cut = pending.rfind(b"\n") + 1
-            if cut > 0:
-                yield pending[:cut]
-                pending = pending[cut:]
+            yield chunk
+
+    try:
+        yield from line_aligned(received())
     finally:
         stop.set()
         while worker.is_alive():  # let a blocked producer finish its put and see `stop`
@@ -127,8 +125,6 @@ def _text_blocks(path: str) -> Iterator[bytes]:
                 chunks.get_nowait()
             except queue.Empty:
                 worker.join(0.01)
-    if pending:
-        yield pending
 
 
 def _sha256_in_background(path: str):
@@ -407,6 +403,12 @@ def _support(values: dict[str, str], allele: int, ref: str, alt: str) -> tuple[f
     return depth, alt_depth, vaf
 
 
+def _carries(gt: str | None, allele: int) -> bool:
+    """Whether a GT holds the allele. No GT field is no evidence against it; a no-call (./.) is
+    not a call."""
+    return not gt or str(allele) in re.split(r"[/|]", gt)
+
+
 def _calls_frame(rows: list[dict]) -> pd.DataFrame:
     calls = pd.DataFrame(rows, columns=C.CALLS_COLUMNS + [C.STATUS])
     calls[C.STATUS] = calls[C.STATUS].astype(object).fillna("")
@@ -443,8 +445,8 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int, bytes
             for name, idx in zip(samples, sample_index):
                 values = _format_values(fmt, f[9 + idx])
                 gt = values.get("GT")
-                if len(samples) > 1 and gt is not None and str(allele) not in re.split(r"[/|]", gt):
-                    continue  # a cohort VCF: only samples that carry this allele
+                if not _carries(gt, allele):
+                    continue  # a called genotype without this allele: 0/0, or 0/2 for ALT 1
                 carriers += 1
                 depth, alt_depth, vaf = _support(values, allele, ref, alt)
                 phase_set = values.get("PS") or values.get("PID") or ""
@@ -452,7 +454,7 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int, bytes
                     gt = values["PGT"]  # Mutect2: physical phasing beside an unphased GT
                 rows.append({**base, C.SAMPLE: name, C.DEPTH: depth, C.ALT_DEPTH: alt_depth, C.VAF: vaf,
                              C.GENOTYPE: gt or "", C.PHASE_SET: "" if phase_set == "." else phase_set})
-            if not carriers:  # still accounted for: listed once, with the reason
+            if not carriers:  # still accounted for: listed once, under the samples read, with the reason
                 rows.append({**base, C.SAMPLE: ",".join(samples), C.STATUS: M.STATUS_NOT_CARRIED})
     return rows
 

@@ -87,3 +87,65 @@ def parse_build(value: str) -> str:
                          hint="use GRCh37 (hg19, b37), GRCh38 (hg38) or auto")
     return build
 
+
+def choose_build(requested: str, header_lengths: dict[str, int], votes: dict[str, tuple[int, int]],
+                 n_candidates: int, path: str) -> tuple[str | None, str]:
+    """The genome build of an input, and why; refuse a build the data contradicts.
+
+    Parameters
+    ----------
+    requested : a build, or "auto"
+    header_lengths : ##contig lengths from the header
+    votes : per build, (REF alleles that match the build's panel bases, REF alleles checked)
+    n_candidates : calls that fall in either build's panel regions; with none, the build
+        cannot change any annotation and may stay undetermined (None)
+    """
+    from ..errors import BuildMismatchError, UsageError
+
+    header_build, header_why = build_from_contig_lengths(header_lengths)
+    if requested != "auto":
+        if header_build is not None and header_build != requested:
+            raise BuildMismatchError(f"--build {requested}, but {header_why}", path=path,
+                                     hint=f"the data looks like {header_build}: rerun with --build {header_build}")
+        build, why = requested, "given with --build"
+    elif header_build is not None:
+        build, why = header_build, header_why
+    else:
+        build = _build_from_votes(votes)
+        if build is None:
+            if n_candidates == 0:
+                return None, "undetermined: no ##contig lengths and no call in either build's panel"
+            raise UsageError(f"cannot tell the genome build of {path}: {header_why}, and its REF alleles in "
+                             "the panel do not decide it", hint="pass --build GRCh37 or --build GRCh38")
+        why = f"{votes[build][0]}/{votes[build][1]} panel REF alleles match {build}"
+    _refuse_if_other_build(build, votes, path)
+    return build, why
+
+
+def _build_from_votes(votes: dict[str, tuple[int, int]]) -> str | None:
+    """The build whose panel bases the REF alleles match: clearly more matches, few mismatches."""
+    ranked = sorted(votes, key=lambda b: votes[b][0], reverse=True)
+    best = ranked[0]
+    matches, checked = votes[best]
+    runner_up = votes[ranked[1]][0] if len(ranked) > 1 else 0
+    if matches > 0 and matches > 2 * runner_up and 3 * (checked - matches) <= matches:
+        return best
+    return None
+
+
+def _refuse_if_other_build(build: str, votes: dict[str, tuple[int, int]], path: str) -> None:
+    from ..errors import BuildMismatchError
+
+    other = next(b for b in BUILDS if b != build)
+    matches, checked = votes.get(build, (0, 0))
+    other_matches, other_checked = votes.get(other, (0, 0))  # a --bundle run has no other build
+    hint = f"the data looks like {other}: rerun with --build {other}"
+    # most REF alleles wrong for this build and right for the other
+    if checked and matches / checked < 0.5 and other_checked and other_matches / other_checked >= 0.9:
+        raise BuildMismatchError(f"{checked - matches} of {checked} REF alleles in panel genes do not match "
+                                 f"{build}, but {other_matches} of {other_checked} match {other}", path=path, hint=hint)
+    # nothing falls on this build's panel bases, while calls sit exactly on the other build's
+    if checked == 0 and other_matches >= 2 and other_matches == other_checked:
+        raise BuildMismatchError(f"no call falls on a known {build} panel base, but {other_matches} REF alleles "
+                                 f"match {other} panel bases", path=path, hint=hint)
+
