@@ -219,3 +219,16 @@ def test_intron_edge_insertion_shifts_into_the_exon_when_intron_bases_are_known(
     panel_known = Panel(build="GRCh37", transcripts=[known if t is egfr else t for t in panel.transcripts])
     row = annotate_calls(calls, panel_known).iloc[0]
     assert (row["hgvsc"], row["hgvsp_short"]) == ("c.2284-5_2290dup", "p.A763_Y764insFQEA")
+
+
+def test_ref_mismatch_names_the_build_the_allele_fits(panels, annotate_rows):
+    # CDKN2A lies one base apart in the two builds, so one coordinate holds a known base in both
+    b37, b38 = panels["GRCh37"].by_gene["CDKN2A"], panels["GRCh38"].by_gene["CDKN2A"]
+    pos = next(p for p in range(b38.cds_start, b38.cds_end)
+               if "N" not in (b37.genome_bases(p, p) + b38.genome_bases(p, p))
+               and b37.genome_bases(p, p) != b38.genome_bases(p, p))
+    grch37_base = b37.genome_bases(pos, pos)
+    alt = "A" if grch37_base != "A" else "C"
+    row = annotate_rows("GRCh38", [("9", pos, grch37_base, alt)]).iloc[0]
+    assert row["status"] == "ref_mismatch"
+    assert "it matches GRCh37: was the input called on GRCh37?" in row["status_detail"]

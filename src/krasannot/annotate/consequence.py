@@ -132,12 +132,41 @@ def _overlaps(intervals: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
     return ((intervals[None, :, 0] <= hi[:, None]) & (intervals[None, :, 1] >= lo[:, None])).any(axis=1)
 
 
-def _exon_label(first: np.ndarray, last: np.ndarray, total: int) -> np.ndarray:
-    """VEP's "2/5" or "2-3/5" from the exon (or intron) numbers of both ends; "" for none."""
-    lo, hi = np.minimum(first, last), np.maximum(first, last)
-    lo = np.where(lo == 0, hi, lo)
-    number = np.where(lo == hi, lo.astype(str), np.char.add(np.char.add(lo.astype(str), "-"), hi.astype(str)))
-    return np.where(hi > 0, np.char.add(number, f"/{total}"), "").astype(object)
+def _regions(tx: Transcript) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Genomic intervals of the CDS, UTR and intron parts, each with its exon/intron number."""
+    exons, numbers = tx.exons_genomic, tx.exon_number_genomic
+    lo_utr, hi_utr = ("utr5", "utr3") if tx.strand == "+" else ("utr3", "utr5")
+    parts: dict[str, list] = {"cds": [], "utr5": [], "utr3": [], "exon": [], "intron": []}
+    for (start, end), number in zip(exons, numbers):
+        parts["exon"].append((start, end, number))
+        if start < tx.cds_start:
+            parts[lo_utr].append((start, min(end, tx.cds_start - 1), number))
+        if end > tx.cds_end:
+            parts[hi_utr].append((max(start, tx.cds_end + 1), end, number))
+        if start <= tx.cds_end and end >= tx.cds_start:
+            parts["cds"].append((max(start, tx.cds_start), min(end, tx.cds_end), number))
+    for i in range(len(exons) - 1):  # an intron takes the number of the exon before it in the transcript
+        parts["intron"].append((exons[i, 1] + 1, exons[i + 1, 0] - 1, min(numbers[i], numbers[i + 1])))
+    return {name: (np.array([(a, b) for a, b, _ in rows], dtype=np.int64).reshape(-1, 2),
+                   np.array([n for _, _, n in rows], dtype=np.int64)) for name, rows in parts.items()}
+
+
+def _touched(region: tuple[np.ndarray, np.ndarray], lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per change: whether it overlaps the region, and the lowest and highest number it overlaps."""
+    intervals, numbers = region
+    if len(intervals) == 0:
+        zero = np.zeros(len(lo), dtype=np.int64)
+        return zero.astype(bool), zero, zero
+    hit = (intervals[None, :, 0] <= hi[:, None]) & (intervals[None, :, 1] >= lo[:, None])
+    low = np.where(hit, numbers[None, :], np.iinfo(np.int64).max).min(axis=1)
+    high = np.where(hit, numbers[None, :], 0).max(axis=1)
+    return hit.any(axis=1), np.where(hit.any(axis=1), low, 0), high
+
+
+def _number_label(low: np.ndarray, high: np.ndarray, total: int) -> np.ndarray:
+    """VEP's "2/5" or "2-3/5"; "" where nothing was overlapped."""
+    number = np.where(low == high, low.astype(str), np.char.add(np.char.add(low.astype(str), "-"), high.astype(str)))
+    return np.where(high > 0, np.char.add(number, f"/{total}"), "").astype(object)
 
 
 # --- the step ------------------------------------------------------------------------------
@@ -180,20 +209,21 @@ def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> 
     coding = _within_cds(a5, a3, first, last, insertion)
     n = len(rows)
 
-    # consequences of position alone (VEP takes them from the change as given)
+    # consequences of position alone, over the whole span (VEP takes them from the change as given)
     lo, hi = np.where(insertion, first - 1, first), np.where(insertion, first, last)
     sites = _splice_intervals(tx)
     donor = _overlaps(sites["donor"], lo, hi)
     acceptor = _overlaps(sites["acceptor"], lo, hi)
-    either = {name: (a5["region"] == name) | (a3["region"] == name) for name in ("cds", "utr5", "utr3", "intron")}
+    regions = _regions(tx)
+    touches = {name: _touched(regions[name], lo, hi) for name in regions}
     present = {
         "splice_donor_variant": donor,
         "splice_acceptor_variant": acceptor,
         "splice_region_variant": _overlaps(sites["region"], lo, hi) & ~donor & ~acceptor,
-        "coding_sequence_variant": either["cds"] & ~coding,
-        "5_prime_UTR_variant": either["utr5"],
-        "3_prime_UTR_variant": either["utr3"],
-        "intron_variant": either["intron"] & ~donor & ~acceptor,
+        "coding_sequence_variant": touches["cds"][0] & ~coding,
+        "5_prime_UTR_variant": touches["utr5"][0],
+        "3_prime_UTR_variant": touches["utr3"][0],
+        "intron_variant": touches["intron"][0] & ~donor & ~acceptor,
     }
 
     # HGVS places indels 3'-most in transcript orientation, and VEP takes the protein change from
@@ -212,22 +242,29 @@ def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> 
         res = snv_protein_changes(tx, a5["cds_pos"][snv_coding], _oriented(tx, alt[snv_coding]))
         hgvsp[snv_coding], hgvsp_short[snv_coding] = res["hgvsp"], res["hgvsp_short"]
         protein_term[snv_coding], protein_pos[snv_coding] = res["term"], res["codon"]
-    alt_t = _oriented(tx, h_alt)
+    # the shifted allele where it is coding (VEP), else the change as given
+    p5 = np.where(h_coding, h5["cds_pos"], a5["cds_pos"])
+    p3 = np.where(h_coding, h3["cds_pos"], a3["cds_pos"])
+    p_ins = np.where(h_coding, h_ins, insertion)
+    p_alt = np.where(h_coding, _oriented(tx, h_alt), _oriented(tx, alt))
     for i in np.flatnonzero((coding | h_coding) & (hgvsp == "")):
-        cds_start = h3["cds_pos"][i] if h_ins[i] else h5["cds_pos"][i]
-        cds_end = cds_start - 1 if h_ins[i] else h3["cds_pos"][i]
-        change = describe_protein_change(tx, tx.cds_protein, int(cds_start), int(cds_end), alt_t[i])
+        cds_start = p3[i] if p_ins[i] else p5[i]
+        cds_end = cds_start - 1 if p_ins[i] else p3[i]
+        change = describe_protein_change(tx, int(cds_start), int(cds_end), p_alt[i])
         hgvsp[i], hgvsp_short[i], protein_term[i], protein_pos[i] = (
             change.hgvsp, change.hgvsp_short, change.term, change.position)
-    # a change that removes the start codon but reaches outside the CDS still loses it
-    start_codon = tx.tx_to_genomic(np.array([tx.cds_tx_first, tx.cds_tx_first + 2]))
-    start_hit = either["cds"] & ~coding & (lo <= start_codon.max()) & (hi >= start_codon.min())
-    protein_term[start_hit] = "start_lost"
-    hgvsp[start_hit], hgvsp_short[start_hit], protein_pos[start_hit] = "p.Met1?", "p.M1?", "1"
+    # a change that reaches outside the CDS but takes the start or stop codon still loses it
+    partly_coding = touches["cds"][0] & ~(coding | h_coding)
+    last_codon = tx.cds_length // 3
+    for codon, term, long, short in ((1, "start_lost", "p.Met1?", "p.M1?"),
+                                     (last_codon, "stop_lost", f"p.Ter{last_codon}ext*?", f"p.*{last_codon}ext*?")):
+        bases = tx.tx_to_genomic(np.array([tx.cds_tx_first + 3 * codon - 3, tx.cds_tx_first + 3 * codon - 1]))
+        hit = partly_coding & (lo <= bases.max()) & (hi >= bases.min())
+        protein_term[hit], hgvsp[hit], hgvsp_short[hit], protein_pos[hit] = term, long, short, str(codon)
 
     consequence, impact = _join_terms(present, protein_term)
-    return {C.EXON: _exon_label(a5["exon"], a3["exon"], tx.n_exons),
-            C.INTRON: _exon_label(a5["intron"], a3["intron"], tx.n_exons - 1),
+    return {C.EXON: _number_label(*touches["exon"][1:], tx.n_exons),
+            C.INTRON: _number_label(*touches["intron"][1:], tx.n_exons - 1),
             C.HGVSC: hgvsc, C.HGVSP: hgvsp, C.HGVSP_SHORT: hgvsp_short, C.PROTEIN_POSITION: protein_pos,
             C.CONSEQUENCE: consequence, C.IMPACT: impact}
 

@@ -37,13 +37,12 @@ def _both(fmt: str, **residues: str) -> tuple[str, str]:
     return "p." + long, "p." + short
 
 
-def describe_protein_change(tx: Transcript, ref_protein: str, cds_start: int, cds_end: int,
-                            alt: str) -> ProteinChange:
+def describe_protein_change(tx: Transcript, cds_start: int, cds_end: int, alt: str) -> ProteinChange:
     """Describe replacing CDS bases cds_start..cds_end (1-based) by `alt` (transcript strand).
 
     An insertion has cds_end == cds_start - 1 and goes before cds_start.
     """
-    cds = tx.cds
+    cds, ref_protein = tx.cds, tx.cds_protein
     alt_cds = cds[:cds_start - 1] + alt + cds[cds_end:]
     first_codon = (cds_start - 1) // 3
     delta = len(alt) - (cds_end - cds_start + 1)

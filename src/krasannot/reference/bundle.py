@@ -34,7 +34,7 @@ from .builds import BUILDS, canonical_contig
 
 BUNDLE_FORMAT = "krasannot-transcript-bundle"
 BUNDLE_FORMAT_VERSION = 1
-_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCAntgcan")
+_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 
 def reverse_complement(seq: str) -> str:
