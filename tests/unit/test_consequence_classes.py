@@ -232,3 +232,15 @@ def test_ref_mismatch_names_the_build_the_allele_fits(panels, annotate_rows):
     row = annotate_rows("GRCh38", [("9", pos, grch37_base, alt)]).iloc[0]
     assert row["status"] == "ref_mismatch"
     assert "it matches GRCh37: was the input called on GRCh37?" in row["status_detail"]
+
+
+def test_same_codon_snvs_split_by_an_intron_are_read_together(panels):
+    # KRAS codon 97 (AGA) spans exons 3 and 4: c.289A>C + c.291A>C make CGC, still Arg
+    import pandas as pd
+    from krasannot.annotate.pipeline import annotate_calls
+    c289, c291 = genomic(panels, "GRCh38", "KRAS", 289), genomic(panels, "GRCh38", "KRAS", 291)
+    calls = pd.DataFrame([("S", "12", c289, "T", "G"), ("S", "12", c291, "T", "G")],
+                         columns=["sample", "chrom", "pos", "ref", "alt"])
+    out = annotate_calls(calls, panels["GRCh38"])
+    assert out["hgvsp_short"].tolist() == ["p.R97=", "p.R97S"]  # each alone; together still Arg
+    assert all("across an exon junction, not merged" in d and "together: p.R97=" in d for d in out["status_detail"])

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import columns as C
 from .. import models as M
-from ..reference.bundle import Panel
+from ..reference.bundle import Panel, Transcript, reverse_complement, translate
 from .consequence import locate_in_transcripts
 
 
@@ -28,20 +28,21 @@ def merge_same_codon_snvs(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     by_id = {tx.transcript: tx for tx in panel.transcripts}
     transcripts = located[C.TRANSCRIPT].to_numpy()[rows]
     starts = located[C.NORM_START].to_numpy(dtype=np.int64)[rows]
-    codon = np.full(len(rows), -1, dtype=np.int64)
+    cds_pos = np.zeros(len(rows), dtype=np.int64)  # 0: not in the CDS
     for transcript_id in np.unique(transcripts):
         tx = by_id[transcript_id]
         mine = transcripts == transcript_id
         tx_pos = tx.genomic_to_tx(starts[mine])
         in_cds = (tx_pos >= tx.cds_tx_first) & (tx_pos <= tx.cds_tx_last)
-        codon[mine] = np.where(in_cds, (tx_pos - tx.cds_tx_first) // 3, -1)
+        cds_pos[mine] = np.where(in_cds, tx_pos - tx.cds_tx_first + 1, 0)
     groups: dict[tuple, list[int]] = {}
-    for key, row in zip(zip(located[C.SAMPLE].to_numpy()[rows], transcripts, codon), rows):
+    for key, row in zip(zip(located[C.SAMPLE].to_numpy()[rows], transcripts, (cds_pos - 1) // 3), rows):
         if key[2] >= 0:
             groups.setdefault(key, []).append(int(row))
     shared = [sorted(g, key=lambda r: starts[np.searchsorted(rows, r)]) for g in groups.values() if len(g) > 1]
     if not shared:  # the common case: nothing shares a codon
         return located
+    cds_pos_of = dict(zip(rows.tolist(), cds_pos.tolist()))
 
     status = located[C.STATUS].to_numpy(dtype=object).copy()
     detail = located[C.STATUS_DETAIL].to_numpy(dtype=object).copy()
@@ -55,8 +56,16 @@ def merge_same_codon_snvs(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
         if not cis:  # e.g. G12C and an acquired G12D on the other allele: two alleles, not G12Y
             detail[group] = f"same codon as another SNV, not merged: {why}"
             continue
+        positions = [cds_pos_of[r] for r in group]
+        if max(parts[C.NORM_START]) - min(parts[C.NORM_START]) != max(positions) - min(positions):
+            # the codon is split by an intron: no genomic delins describes it, but the protein can be read
+            tx = by_id[located.at[group[0], C.TRANSCRIPT]]
+            detail[group] = (f"same codon as another SNV across an exon junction, not merged ({why}); "
+                             f"together: {_codon_change(tx, positions, parts[C.NORM_ALT])}")
+            continue
         merged = _merged_row(located.iloc[group[0]].to_dict(), parts, panel, why)
         if merged is None:
+            detail[group] = f"same codon as another SNV, not merged: a base between them is unknown ({why})"
             continue
         merged_rows.append(merged)
         status[group] = M.STATUS_MERGED_INTO_MNV
@@ -66,6 +75,16 @@ def merge_same_codon_snvs(located: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     if not merged_rows:
         return out
     return pd.concat([out, locate_in_transcripts(pd.DataFrame(merged_rows), panel)], ignore_index=True)
+
+
+def _codon_change(tx: Transcript, cds_positions: list[int], alts: np.ndarray) -> str:
+    """p. of the codon with all its SNVs applied (transcript orientation), e.g. p.R97=."""
+    first = (cds_positions[0] - 1) // 3 * 3
+    codon = list(tx.cds[first:first + 3])
+    for position, alt in zip(cds_positions, alts):
+        codon[position - 1 - first] = alt if tx.strand == "+" else reverse_complement(alt)
+    ref_aa, alt_aa = tx.cds_protein[first // 3], translate("".join(codon))
+    return f"p.{ref_aa}{first // 3 + 1}{'=' if alt_aa == ref_aa else alt_aa}"
 
 
 _PART_COLUMNS = [C.SAMPLE, C.CHROM, C.POS, C.REF, C.ALT, C.CONTIG, C.NORM_START, C.NORM_REF, C.NORM_ALT, C.GENE,
