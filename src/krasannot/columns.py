@@ -1,7 +1,7 @@
 """Column names of the one calls table and the annotated table, named once.
 
-Every reader returns CALLS_COLUMNS; every annotation step adds columns from
-ANNOTATION_COLUMNS. Nothing downstream knows which file format a call came from,
+Every reader returns CALLS_COLUMNS (plus STATUS where it already knows a call cannot be
+annotated, e.g. not_carried); every annotation step adds columns from ANNOTATION_COLUMNS. Nothing downstream knows which file format a call came from,
 except through SOURCE.
 """
 

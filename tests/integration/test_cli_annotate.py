@@ -132,6 +132,7 @@ def test_no_call_in_either_panel_needs_no_build(tmp_path):
     ("not_utf8", "not valid UTF-8", 6),
     ("no_header", "#CHROM", None),
     ("missing", "file not found", None),
+    ("bcf", "BCF input is not read yet", None),
 ])
 def test_bad_input_gets_one_clear_line_and_no_output(tmp_path, problem, needle, line):
     path = tmp_path / "bad.vcf"
@@ -155,6 +156,10 @@ def test_bad_input_gets_one_clear_line_and_no_output(tmp_path, problem, needle, 
         path.write_bytes(b"##fileformat=VCFv4.2\nchr12\t1\t.\tC\tA\t.\tPASS\t.\n")
     elif problem == "missing":
         path = tmp_path / "nope.vcf"
+    elif problem == "bcf":
+        path = tmp_path / "bad.bcf"
+        with pysam.BGZFile(str(path), "wb") as handle:
+            handle.write(b"BCF\x02\x02" + b"\x00" * 64)
     out = tmp_path / "out.tsv"
     result = run("annotate", path, "--build", "GRCh38", "--out", out)
     assert result.returncode == 2, result.stderr
@@ -261,3 +266,11 @@ def test_allele_the_sample_does_not_carry_is_not_a_call(tmp_path):
     rows = read_tsv(tmp_path / "gt.tsv")
     assert rows[["alt", "hgvsp_short", "status"]].values.tolist() == [
         ["T", "", "not_carried"], ["A", "", "not_carried"], ["T", "p.G12S", "annotated"]]
+
+
+def test_header_only_vcf_without_final_line_break(tmp_path):
+    vcf = tmp_path / "h.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
+    assert main(["annotate", str(vcf), "--out", str(tmp_path / "h.tsv")]) == 0
+    assert read_tsv(tmp_path / "h.tsv").empty
+

@@ -70,11 +70,9 @@ def _anchors(tx: Transcript, g: np.ndarray) -> dict[str, np.ndarray]:
     tx_of = tx.genomic_to_tx
     if tx.strand == "+":
         up_anchor, up_dist, down_anchor, down_dist = tx_of(left_end), d_left, tx_of(right_start), d_right
-        intron_no = tx.exon_number_genomic[ic]
         outside_anchor = np.where(before, 1 - (tx.start - g), tx.tx_length + (g - tx.end))
     else:
         up_anchor, up_dist, down_anchor, down_dist = tx_of(right_start), d_right, tx_of(left_end), d_left
-        intron_no = tx.exon_number_genomic[np.clip(idx + 1, 0, len(exons) - 1)]
         outside_anchor = np.where(after, 1 - (g - tx.end), tx.tx_length + (tx.start - g))
     use_up = up_dist <= down_dist
     anchor = np.where(exonic, tx_of(g), np.where(intronic, np.where(use_up, up_anchor, down_anchor),
@@ -84,8 +82,6 @@ def _anchors(tx: Transcript, g: np.ndarray) -> dict[str, np.ndarray]:
     region = np.select([cds, exonic & (anchor < tx.cds_tx_first), exonic, intronic],
                        ["cds", "utr5", "utr3", "intron"], "outside")
     return {"anchor": anchor, "offset": offset, "region": region,
-            "exon": np.where(exonic, tx.exon_number_genomic[ic], 0),
-            "intron": np.where(intronic, intron_no, 0),
             "cds_pos": np.where(cds, anchor - tx.cds_tx_first + 1, 0)}
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models import THREE_LETTER
+from ..models import CODON_TABLE, THREE_LETTER
 from ..reference.bundle import Transcript, translate, translate_to_stop
 
 
@@ -170,16 +170,16 @@ def _extension(tx: Transcript, ref_protein: str, alt_cds: str, n: int) -> Protei
 _BASE_CODE = np.full(256, 4, dtype=np.int64)
 for _i, _b in enumerate("TCAG"):
     _BASE_CODE[ord(_b)] = _i
-# codon code = 16*b1 + 4*b2 + b3 over TCAG; any N gives code >= 64 -> X
-_CODE_TO_AA = np.array(list("FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG") + ["X"])
+# codon code = 16*b1 + 4*b2 + b3 over TCAG; any N gives code 64 -> X
+_CODE_TO_AA = np.array([CODON_TABLE[a + b + c] for a in "TCAG" for b in "TCAG" for c in "TCAG"] + ["X"])
 _CODE_TO_THREE = np.array([THREE_LETTER[aa] for aa in _CODE_TO_AA])
 
 
 def snv_protein_changes(tx: Transcript, cds_pos: np.ndarray, alt: np.ndarray) -> dict[str, np.ndarray]:
     """Protein change of single-base substitutions at CDS positions (1-based), column-wise.
 
-    Returns arrays: ref_aa, alt_aa, codon (1-based), hgvsp, hgvsp_short, term. Rows whose
-    effect needs the sequence beyond the codon (the stop codon lost) come back with an
+    Returns arrays codon (1-based, as text), hgvsp, hgvsp_short and term. A row whose
+    effect needs the sequence beyond the codon (the stop codon lost) comes back with an
     empty hgvsp and must go through describe_protein_change.
     """
     cds = np.frombuffer(tx.cds.encode("ascii"), dtype=np.uint8)

@@ -152,9 +152,14 @@ _CONTIG = re.compile(r"##contig=<.*?ID=([^,>]+).*?length=(\d+)")
 
 def _parse_header(path: str, text: bytes) -> tuple[VcfHeader, int]:
     """Parse meta lines and the #CHROM line; return the header and the offset of the body."""
+    if text.startswith(b"BCF"):
+        raise InputFormatError("BCF input is not read yet", path=path,
+                               hint="convert it: bcftools view -Oz -o file.vcf.gz file.bcf")
     meta, offset, line_no = [], 0, 0
     while True:
         end = text.find(b"\n", offset)
+        if end < 0 and offset < len(text):
+            end = len(text)  # a last line without its line break
         if end < 0:
             raise InputFormatError("no #CHROM header line found", path=path, line=line_no + 1,
                                    hint="is this a VCF? a VCF starts with ##fileformat=VCF and a #CHROM line")
@@ -417,7 +422,7 @@ def _calls_frame(rows: list[dict]) -> pd.DataFrame:
     return calls
 
 
-def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int, bytes]], samples: list[str],
+def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None, bytes]], samples: list[str],
                       default_sample: str) -> list[dict]:
     sample_index = [header.samples.index(s) for s in samples]
     rows = []
@@ -491,9 +496,6 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
     """
     path = str(path)
     default_sample = default_sample or sample or re.sub(r"\.(vcf|bcf)(\.gz)?$", "", Path(path).name)
-    if path.endswith(".bcf"):
-        raise InputFormatError("BCF input is not read yet", path=path,
-                               hint="convert it: bcftools view -Oz -o file.vcf.gz file.bcf")
     region_arrays = _regions_by_contig(regions) if regions is not None else None
     index = _index_path(path) if (use_index and regions is not None) else None
     if index:
@@ -560,11 +562,10 @@ def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, i
                 # a long REF can reach back into the previous region: that fetch listed it already
                 if pos < start and pos <= previous_end.get(name, 0):
                     continue
-                lines.append((0, record.encode("utf-8")))  # line numbers are unknown via the index
+                lines.append((None, record.encode("utf-8")))  # line numbers are unknown via the index
             previous_end[name] = end
     samples = choose_samples(header, sample)
     calls = _calls_frame(_records_to_calls(path, header, lines, samples, default_sample))
-    calls[C.INPUT_LINE] = pd.NA
     return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=len(lines),
                    indexed=True, checksum=_index_fingerprint(path))
 

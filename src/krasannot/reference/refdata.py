@@ -1,11 +1,12 @@
 """Convert ../shared/refdata/panel_transcripts.json into the project's bundle files.
 
-    python -m krasannot.reference.refdata PANEL_TRANSCRIPTS.json OUTDIR
+    krasannot reference from-refdata PANEL_TRANSCRIPTS.json OUTDIR
 
 writes OUTDIR/GRCh37.bundle.json and OUTDIR/GRCh38.bundle.json. Each transcript keeps its
-exons, CDS span, protein and the CDS bases as the genome reads them (`cds_genome`), and
-the conversion fails if those bases do not translate to the recorded protein (bar the
-positions the source lists as genome/transcript differences).
+exons, CDS span and protein, and its CDS bases as the genome reads them (`cds_genome`),
+stored as forward-strand `sequence` blocks. The conversion fails if those bases do not
+translate to the recorded protein (bar the positions the source lists as
+genome/transcript differences).
 """
 
 from __future__ import annotations
