@@ -244,3 +244,10 @@ def test_same_codon_snvs_split_by_an_intron_are_read_together(panels):
     out = annotate_calls(calls, panels["GRCh38"])
     assert out["hgvsp_short"].tolist() == ["p.R97=", "p.R97S"]  # each alone; together still Arg
     assert all("across an exon junction, not merged" in d and "together: p.R97=" in d for d in out["status_detail"])
+
+
+def test_low_vaf_call_is_not_merged_with_noise_beside_it(panels):
+    # SeraCare-like ctDNA: KRAS G12D at 4.5% and a 2-read artefact in the same codon
+    out = _two_snvs(panels, vaf=[2 / 2900, 0.045])
+    assert out["hgvsp_short"].tolist() == ["p.G12C", "p.G12D"]
+    assert "suggest different clones" in out["status_detail"].iloc[1]
