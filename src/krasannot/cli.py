@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -23,13 +24,58 @@ def _spooled(spool, size: int = 8 << 20) -> Iterator[bytes]:
         yield chunk
 
 
-def cmd_annotate(args: argparse.Namespace) -> int:
-    import pandas as pd
+@dataclass
+class _Input:
+    """What any reader gives the annotate command."""
 
+    format: str
+    calls: object                      # the calls table
+    samples: list[str]
+    n_records: int
+    checksum: str
+    contig_lengths: dict = field(default_factory=dict)
+    declared_build: str | None = None  # a MAF's NCBI_Build
+    n_outside: int = 0                 # raw outside-panel records spooled (VCF)
+    indexed: bool = False
+
+
+def _sniff_format(path: str) -> str:
+    """'maf' for a MAF header, else 'vcf' (whose reader explains what is wrong with a non-VCF)."""
+    import gzip
+
+    from .io.maf import looks_like_maf
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as handle:
+                head = handle.read(1 << 16)
+    except (OSError, EOFError):
+        return "vcf"
+    lines = head.decode("utf-8", "replace").splitlines()[:50]
+    return "maf" if not head.startswith(b"##fileformat=VCF") and looks_like_maf(lines) else "vcf"
+
+
+def _read_input(args: argparse.Namespace, regions: list, spool) -> _Input:
+    if _sniff_format(args.input) == "maf":
+        from .io.maf import read_maf
+
+        maf = read_maf(args.input, sample=args.sample)
+        declared = next(iter(maf.builds)) if len(maf.builds) == 1 else None
+        return _Input("maf", maf.calls, maf.samples, maf.n_records, maf.checksum, declared_build=declared)
+    from .io.vcf import read_vcf
+
+    vcf = read_vcf(args.input, sample=args.sample, regions=regions, use_index=not args.no_index,
+                   on_outside=spool.write)
+    return _Input("vcf", vcf.calls, vcf.samples_read, vcf.n_records, vcf.checksum,
+                  contig_lengths=vcf.header.contig_lengths, n_outside=vcf.n_outside, indexed=vcf.indexed)
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
     from .annotate.normalize import reference_votes
     from .annotate.pipeline import annotate_calls
     from .io.tables import line_aligned, write_annotated_tsv, write_json
-    from .io.vcf import read_vcf
     from .reference.builds import BUILDS, choose_build, parse_build
     from .reference.bundle import load_bundle, load_bundled_panel, with_reference_sequence
 
@@ -46,10 +92,10 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     regions = sorted({r for p in panels.values() for r in p.regions()})
 
     with tempfile.TemporaryFile() as spool:
-        read = read_vcf(args.input, sample=args.sample, regions=regions, use_index=not args.no_index,
-                        on_outside=spool.write)
+        read = _read_input(args, regions, spool)
         votes = reference_votes(read.calls, list(panels.values()))
-        build, why = choose_build(requested, read.header.contig_lengths, votes, len(read.calls), args.input)
+        build, why = choose_build(requested, read.contig_lengths, votes, len(read.calls), args.input,
+                                  declared=read.declared_build)
         # with no call in either panel (build None) any panel gives the same, empty, annotation
         panel = panels[build] if build else next(iter(panels.values()))
         if args.reference and build:
@@ -58,20 +104,21 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         annotated = annotate_calls(read.calls, panel, other)
         # outside-panel records are listed once per record, under the sample(s) read
         write_annotated_tsv(annotated, args.out, raw_outside=line_aligned(_spooled(spool)),
-                            raw_sample=",".join(read.samples_read), raw_source="vcf")
+                            raw_sample=",".join(read.samples), raw_source=read.format)
 
     counts = annotated[C.STATUS].value_counts().to_dict()
     counts[M.STATUS_OUTSIDE_PANEL] = counts.get(M.STATUS_OUTSIDE_PANEL, 0) + read.n_outside
     summary = {
         "krasannot_version": __version__,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "input": {"path": args.input, "checksum": read.checksum, "records_read": read.n_records,
-                  "indexed_panel_regions_only": read.indexed,
-                  "samples": read.header.samples},
+        "input": {"path": args.input, "format": read.format, "checksum": read.checksum,
+                  "records_read": read.n_records, "indexed_panel_regions_only": read.indexed,
+                  "samples": read.samples},
         "genome_build": build, "build_reason": why,
         "transcript_bundle": {"path": panel.path, "source": panel.source} if build else None,
         "rows_by_status": counts,
         "mnv_merges": annotated.loc[annotated[C.MNV_MERGE].fillna("") != "", C.MNV_MERGE].tolist(),
+        "source_protein_changes": _compare_source_protein(annotated),
         "notes": (["records outside the panel regions were skipped through the index and are not listed"]
                   if read.indexed else []),
     }
@@ -80,6 +127,19 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     print(f"{args.out}: {read.n_records} records, {annotated_n} annotated rows, build {build} ({why})",
           file=sys.stderr)
     return EXIT_OK
+
+
+def _compare_source_protein(annotated) -> dict:
+    """Our protein change against the one the input brought (a MAF's HGVSp_Short), where both exist."""
+    if C.SOURCE_HGVSP_SHORT not in annotated:
+        return {"compared": 0, "agree": 0, "disagreements": []}
+    both = annotated[(annotated[C.STATUS] == M.STATUS_ANNOTATED) & (annotated[C.HGVSP_SHORT] != "")
+                     & annotated[C.SOURCE_HGVSP_SHORT].fillna("").str.startswith("p.")
+                     & ~annotated[C.SOURCE_HGVSP_SHORT].fillna("").str.contains("_splice")]
+    differ = both[both[C.HGVSP_SHORT] != both[C.SOURCE_HGVSP_SHORT]]
+    listed = [f"{r[C.SAMPLE]} {r[C.GENE]} ours {r[C.HGVSP_SHORT]} ({r[C.TRANSCRIPT]}), source "
+              f"{r[C.SOURCE_HGVSP_SHORT]} ({r[C.SOURCE_TRANSCRIPT]})" for _, r in differ.head(200).iterrows()]
+    return {"compared": int(len(both)), "agree": int(len(both) - len(differ)), "disagreements": listed}
 
 
 def _summary_path(out: str) -> str:
@@ -112,8 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("annotate", help="VCF in, one annotated row per variant allele out")
-    p.add_argument("input", help="VCF or bgzipped VCF (.vcf, .vcf.gz)")
+    p = sub.add_parser("annotate", help="VCF or MAF in, one annotated row per variant allele out")
+    p.add_argument("input", help="VCF (.vcf, .vcf.gz) or MAF (GDC/TCGA, cBioPortal data_mutations; plain or gzipped)")
     p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto (from ##contig lengths or REF alleles)")
     p.add_argument("--out", required=True, help="output TSV; a .summary.json is written beside it")
     p.add_argument("--sample", help="sample column to read (default: ##tumor_sample, TUMOR, or all)")

@@ -22,6 +22,11 @@ SOURCE = "source"        # vcf, maf, ctdna, bam, ...
 INPUT_FILE = "input_file"
 INPUT_LINE = "input_line"  # 1-based line of the record in the input file
 
+# what the input itself said, kept beside our annotation for comparison (MAF, and later CSQ/ANN)
+SOURCE_GENE = "source_gene"
+SOURCE_TRANSCRIPT = "source_transcript"
+SOURCE_HGVSP_SHORT = "source_hgvsp_short"
+
 CALLS_COLUMNS = [SAMPLE, CHROM, POS, VARIANT_ID, REF, ALT, FILTER, DEPTH, ALT_DEPTH, VAF, GENOTYPE,
                  PHASE_SET, SOURCE, INPUT_FILE, INPUT_LINE]
 
@@ -53,4 +58,5 @@ ANNOTATION_COLUMNS = [CONTIG, NORM_START, NORM_REF, NORM_ALT, GENE, TRANSCRIPT, 
 ANNOTATED_TSV_COLUMNS = [SAMPLE, CHROM, POS, VARIANT_ID, REF, ALT, GENE, TRANSCRIPT, EXON, INTRON,
                          HGVSC, HGVSP, HGVSP_SHORT, PROTEIN_POSITION, CONSEQUENCE, IMPACT, STATUS,
                          STATUS_DETAIL, MNV_MERGE, FILTER, DEPTH, ALT_DEPTH, VAF, GENOTYPE, PHASE_SET, STRAND,
-                         NORM_START, NORM_REF, NORM_ALT, SOURCE, INPUT_FILE, INPUT_LINE]
+                         NORM_START, NORM_REF, NORM_ALT, SOURCE_GENE, SOURCE_TRANSCRIPT, SOURCE_HGVSP_SHORT,
+                         SOURCE, INPUT_FILE, INPUT_LINE]

@@ -274,3 +274,26 @@ def test_header_only_vcf_without_final_line_break(tmp_path):
     assert main(["annotate", str(vcf), "--out", str(tmp_path / "h.tsv")]) == 0
     assert read_tsv(tmp_path / "h.tsv").empty
 
+
+
+def test_annotate_reads_a_maf_and_compares_its_protein_changes(tmp_path):
+    header = ["Hugo_Symbol", "NCBI_Build", "Chromosome", "Start_Position", "Reference_Allele", "Tumor_Seq_Allele1",
+              "Tumor_Seq_Allele2", "Tumor_Sample_Barcode", "t_ref_count", "t_alt_count", "HGVSp_Short",
+              "Transcript_ID"]
+    rows = [["KRAS", "GRCh37", "12", "25398285", "C", "C", "A", "P1", "30", "10", "p.G12C", "ENST00000256078"],
+            ["EGFR", "GRCh37", "7", "55242465", "GGAATTAAGAGAAGC", "GGAATTAAGAGAAGC", "-", "P2", "20", "20",
+             "p.E746_A750del", "ENST00000275493"],
+            ["TP53", "GRCh37", "17", "7578406", "C", "C", "T", "P2", "10", "10", "p.R175C", "ENST00000269305"],
+            ["ARID1A", "GRCh37", "1", "27101374", "G", "G", "T", "P1", "5", "5", "p.Q1552H", "ENST00000324856"]]
+    maf = tmp_path / "cohort.maf"
+    maf.write_text("#version 2.4\n" + "\n".join("\t".join(r) for r in [header] + rows) + "\n")
+    out = tmp_path / "cohort.tsv"
+    assert main(["annotate", str(maf), "--out", str(out)]) == 0
+    got = read_tsv(out)
+    assert got[["sample", "hgvsp_short", "vaf", "source_hgvsp_short", "status"]].values.tolist() == [
+        ["P1", "p.G12C", "0.25", "p.G12C", "annotated"], ["P2", "p.E746_A750del", "0.5", "p.E746_A750del", "annotated"],
+        ["P2", "p.R175H", "0.5", "p.R175C", "annotated"], ["P1", "", "0.5", "p.Q1552H", "outside_panel"]]
+    summary = json.loads((tmp_path / "cohort.summary.json").read_text())
+    assert (summary["input"]["format"], summary["genome_build"]) == ("maf", "GRCh37")
+    assert summary["source_protein_changes"]["compared"] == 3 and summary["source_protein_changes"]["agree"] == 2
+    assert summary["source_protein_changes"]["disagreements"][0].startswith("P2 TP53 ours p.R175H")

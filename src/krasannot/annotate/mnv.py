@@ -106,6 +106,9 @@ def _merged_row(row: dict, parts: dict[str, np.ndarray], panel: Panel, why: str)
         row.pop(name)
     row.update({C.POS: lo, C.REF: ref, C.ALT: alt, C.NORM_START: lo, C.NORM_REF: ref, C.NORM_ALT: alt,
                 C.VARIANT_ID: "."})
+    for name in (C.SOURCE_GENE, C.SOURCE_TRANSCRIPT, C.SOURCE_HGVSP_SHORT):
+        if name in row:  # what the input said of one part is not said of the merged call
+            row[name] = ""
     # a read supporting the merged allele supports each part: take the weakest part's support
     for name in (C.ALT_DEPTH, C.VAF):
         if name in parts:

@@ -89,7 +89,7 @@ def parse_build(value: str) -> str:
 
 
 def choose_build(requested: str, header_lengths: dict[str, int], votes: dict[str, tuple[int, int]],
-                 n_candidates: int, path: str) -> tuple[str | None, str]:
+                 n_candidates: int, path: str, declared: str | None = None) -> tuple[str | None, str]:
     """The genome build of an input, and why; refuse a build the data contradicts.
 
     Parameters
@@ -99,10 +99,13 @@ def choose_build(requested: str, header_lengths: dict[str, int], votes: dict[str
     votes : per build, (REF alleles that match the build's panel bases, REF alleles checked)
     n_candidates : calls that fall in either build's panel regions; with none, the build
         cannot change any annotation and may stay undetermined (None)
+    declared : the build the input names for itself (a MAF's NCBI_Build), like ##contig lengths
     """
     from ..errors import BuildMismatchError, UsageError
 
     header_build, header_why = build_from_contig_lengths(header_lengths)
+    if declared is not None and header_build is None:
+        header_build, header_why = declared, f"the input declares {declared}"
     if requested != "auto":
         if header_build is not None and header_build != requested:
             raise BuildMismatchError(f"--build {requested}, but {header_why}", path=path,
