@@ -72,6 +72,20 @@ def _read_input(args: argparse.Namespace, regions: list, spool) -> _Input:
                   contig_lengths=vcf.header.contig_lengths, n_outside=vcf.n_outside, indexed=vcf.indexed)
 
 
+def _builds_to_read(path: str, requested: str) -> tuple[str, ...]:
+    """Whose panel regions to read: the header's build when its ##contig lengths say it;
+    otherwise both, because calls on the other build's genes are how a wrong build shows."""
+    from .reference.builds import BUILDS, build_from_contig_lengths
+
+    if _sniff_format(path) == "vcf":
+        from .io.vcf import read_header
+
+        header_build = build_from_contig_lengths(read_header(path).contig_lengths)[0]
+        if header_build is not None and requested in ("auto", header_build):
+            return (header_build,)
+    return BUILDS
+
+
 def cmd_annotate(args: argparse.Namespace) -> int:
     from .annotate.normalize import reference_votes
     from .annotate.pipeline import annotate_calls
@@ -88,8 +102,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         requested = custom.build
     else:
         panels = {b: load_bundled_panel(b) for b in BUILDS}
-    # read both builds' panel regions: calls on the other build's genes are how a wrong build shows
-    regions = sorted({r for p in panels.values() for r in p.regions()})
+    regions = sorted({r for b, p in panels.items() if b in _builds_to_read(args.input, requested) for r in p.regions()})
 
     with tempfile.TemporaryFile() as spool:
         read = _read_input(args, regions, spool)

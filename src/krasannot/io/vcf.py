@@ -203,13 +203,32 @@ def _holds_chrom_line(text: bytes) -> bool:
 
 def read_header(path: str) -> VcfHeader:
     """Only the header: read up to the #CHROM line (cheap, for choosing the build first)."""
-    blocks = _text_blocks(path)
+    try:
+        with open(path, "rb") as handle:
+            gz = handle.read(2) == b"\x1f\x8b"
+    except OSError:
+        raise InputFormatError("file not found", path=path) from None
+    if gz:
+        import pysam
+        from pysam.libcbgzf import BGZFile
+        pysam.set_verbosity(0)
+        reader = BGZFile(path, "rb")
+    else:
+        reader = open(path, "rb")
     text = b""
-    for block in blocks:
-        text += block
-        if _holds_chrom_line(text) or len(text) >= _MAX_HEADER_BYTES:
-            break
-    blocks.close()
+    try:
+        while (chunk := reader.read(1 << 16)) and not _holds_chrom_line(text + chunk) \
+                and len(text) < _MAX_HEADER_BYTES:
+            text += chunk
+        text += chunk
+    except (OSError, EOFError, ValueError):
+        raise InputFormatError("truncated gzip file: the compressed data ends early", path=path,
+                               hint="the file is incomplete; copy it again or re-create it with bgzip") from None
+    finally:
+        try:
+            reader.close()
+        except OSError:
+            pass
     return _parse_header(path, text)[0]
 
 
