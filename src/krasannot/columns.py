@@ -26,6 +26,7 @@ INPUT_LINE = "input_line"  # 1-based line of the record in the input file
 SOURCE_GENE = "source_gene"
 SOURCE_TRANSCRIPT = "source_transcript"
 SOURCE_HGVSP_SHORT = "source_hgvsp_short"
+SOURCE_ENTRIES = "source_entries"  # VCF CSQ/ANN entries of the allele, until one is chosen
 
 CALLS_COLUMNS = [SAMPLE, CHROM, POS, VARIANT_ID, REF, ALT, FILTER, DEPTH, ALT_DEPTH, VAF, GENOTYPE,
                  PHASE_SET, SOURCE, INPUT_FILE, INPUT_LINE]

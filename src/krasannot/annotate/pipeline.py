@@ -9,10 +9,12 @@ from ..reference.bundle import Panel
 from .consequence import locate_in_transcripts, predict_consequences
 from .mnv import merge_same_codon_snvs
 from .normalize import flag_reference_mismatches, normalize_alleles
+from .source import attach_source_annotation
 
 
 def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None = None) -> pd.DataFrame:
-    """Normalize, check REF, locate on transcripts, merge same-codon SNVs, predict consequences.
+    """Normalize, check REF, locate on transcripts, merge same-codon SNVs, predict consequences,
+    and set the input's own annotation (CSQ/ANN) beside ours.
 
     `other_panel` (the other genome build) only sharpens the message of a REF mismatch.
     """
@@ -23,4 +25,4 @@ def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None 
     checked = flag_reference_mismatches(normalized, panel, other_panel)
     located = locate_in_transcripts(checked, panel)
     merged = merge_same_codon_snvs(located, panel)
-    return predict_consequences(merged, panel)
+    return attach_source_annotation(predict_consequences(merged, panel), panel)

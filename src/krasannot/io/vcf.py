@@ -29,6 +29,7 @@ from .. import columns as C
 from .. import models as M
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_contig
+from .annotations import allele_entries, annotation_formats
 from .tables import file_sha256, line_aligned
 
 BLOCK_BYTES = 16 << 20          # decompressed text handled per block: bounds memory
@@ -183,7 +184,7 @@ def _parse_header(path: str, text: bytes) -> tuple[VcfHeader, int]:
         if fields[:8] != ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]:
             raise InputFormatError("the #CHROM line does not have the 8 tab-separated VCF columns",
                                    path=path, line=line_no, hint="is the file space- instead of tab-separated?")
-        samples = fields[9:]
+        samples = _unique_names(fields[9:])
         break
     lengths = {m.group(1): int(m.group(2)) for m in map(_CONTIG.match, meta) if m}
     tumor = next((m.split("=", 1)[1] for m in meta if m.startswith("##tumor_sample=")), None)
@@ -199,6 +200,16 @@ def _holds_chrom_line(text: bytes) -> bool:
     """Whether `text` holds the whole #CHROM line (and so the whole header)."""
     at = 0 if text.startswith(b"#CHROM") else text.find(b"\n#CHROM")
     return at >= 0 and text.find(b"\n", at + 1) >= 0
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Sample names as written; a repeated name gets #2, #3... so each column stays its own sample."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return unique
 
 
 def read_header(path: str) -> VcfHeader:
@@ -434,7 +445,8 @@ def _carries(gt: str | None, allele: int) -> bool:
 
 
 def _calls_frame(rows: list[dict]) -> pd.DataFrame:
-    calls = pd.DataFrame(rows, columns=C.CALLS_COLUMNS + [C.STATUS])
+    extra = [C.SOURCE_ENTRIES] if any(C.SOURCE_ENTRIES in r for r in rows[:1]) else []
+    calls = pd.DataFrame(rows, columns=C.CALLS_COLUMNS + [C.STATUS] + extra)
     calls[C.STATUS] = calls[C.STATUS].astype(object).fillna("")
     for name in (C.DEPTH, C.ALT_DEPTH):  # read counts are whole numbers; missing stays missing
         calls[name] = pd.to_numeric(calls[name]).round().astype("Int64")
@@ -444,6 +456,7 @@ def _calls_frame(rows: list[dict]) -> pd.DataFrame:
 def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None, bytes]], samples: list[str],
                       default_sample: str) -> list[dict]:
     sample_index = [header.samples.index(s) for s in samples]
+    formats = annotation_formats(header.meta_lines)  # VEP CSQ / SnpEff ANN, if the VCF has them
     rows = []
     for line_no, raw in lines:
         try:
@@ -462,6 +475,8 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None
         for allele, alt in enumerate(alts, start=1):
             base = {C.CHROM: chrom, C.POS: pos, C.VARIANT_ID: vid, C.REF: ref, C.ALT: alt, C.FILTER: filt,
                     C.SOURCE: "vcf", C.INPUT_FILE: path, C.INPUT_LINE: line_no}
+            if formats:
+                base[C.SOURCE_ENTRIES] = allele_entries(f[7], formats, ref, alt, allele)
             if not samples:
                 rows.append({**base, C.SAMPLE: default_sample, C.DEPTH: np.nan, C.ALT_DEPTH: np.nan, C.VAF: np.nan})
                 continue
