@@ -153,9 +153,9 @@ _CONTIG = re.compile(r"##contig=<.*?ID=([^,>]+).*?length=(\d+)")
 
 def _parse_header(path: str, text: bytes) -> tuple[VcfHeader, int]:
     """Parse meta lines and the #CHROM line; return the header and the offset of the body."""
-    if text.startswith(b"BCF"):
-        raise InputFormatError("BCF input is not read yet", path=path,
-                               hint="convert it: bcftools view -Oz -o file.vcf.gz file.bcf")
+    if text.startswith(b"BCF"):  # compressed BCF goes through pysam; this one is raw
+        raise InputFormatError("uncompressed BCF is not read", path=path,
+                               hint="compress it: bcftools view -Ob -o file.bcf file")
     meta, offset, line_no = [], 0, 0
     while True:
         end = text.find(b"\n", offset)
@@ -212,8 +212,37 @@ def _unique_names(names: list[str]) -> list[str]:
     return unique
 
 
+def _is_bcf(path: str) -> bool:
+    """BCF: BGZF-compressed binary that starts with the magic "BCF"."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(2) != b"\x1f\x8b":
+                return False
+        import pysam
+        from pysam.libcbgzf import BGZFile
+        pysam.set_verbosity(0)  # a damaged file is reported by the reader, in one line
+        with BGZFile(path, "rb") as reader:
+            return reader.read(3) == b"BCF"
+    except (OSError, EOFError, ValueError):
+        return False
+
+
+def _open_bcf(path: str):
+    import pysam
+
+    pysam.set_verbosity(0)
+    try:
+        return pysam.VariantFile(path)
+    except (OSError, ValueError) as exc:
+        raise InputFormatError(f"cannot read this BCF ({exc})", path=path,
+                               hint="check it with: bcftools view -h") from None
+
+
 def read_header(path: str) -> VcfHeader:
     """Only the header: read up to the #CHROM line (cheap, for choosing the build first)."""
+    if _is_bcf(path):
+        with _open_bcf(path) as bcf:
+            return _parse_header(path, str(bcf.header).encode("utf-8"))[0]
     try:
         with open(path, "rb") as handle:
             gz = handle.read(2) == b"\x1f\x8b"
@@ -531,6 +560,8 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
     path = str(path)
     default_sample = default_sample or sample or re.sub(r"\.(vcf|bcf)(\.gz)?$", "", Path(path).name)
     region_arrays = _regions_by_contig(regions) if regions is not None else None
+    if _is_bcf(path):
+        return _read_bcf(path, sample, region_arrays, use_index, default_sample, on_outside)
     index = _index_path(path) if (use_index and regions is not None) else None
     if index:
         return _read_indexed(path, sample, regions, default_sample)
@@ -570,6 +601,48 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
     return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=n_records,
                    outside_text=outside_chunks,
                    n_outside=n_outside, indexed=False, checksum="sha256:" + checksum())
+
+
+def _read_bcf(path: str, sample: str | None, regions: dict[str, np.ndarray] | None, use_index: bool,
+              default_sample: str, on_outside: Callable[[bytes], None] | None) -> VcfRead:
+    """BCF through htslib (pysam): each record as its VCF text, then the same parsing as a VCF."""
+    with _open_bcf(path) as bcf:
+        header, _ = _parse_header(path, str(bcf.header).encode("utf-8"))
+        indexed = bool(use_index and regions is not None and bcf.index is not None)
+        candidates: list[tuple[int | None, bytes]] = []
+        outside: list[bytes] = []
+        n_records = 0
+        if indexed:  # only the panel regions; a record reaching two regions is kept once
+            seen: set[int] = set()
+            names = {canonical_contig(c): c for c in bcf.header.contigs}
+            for contig, spans in regions.items():
+                for start, end in spans if contig in names else []:
+                    for record in bcf.fetch(names[contig], int(start) - 1, int(end)):
+                        key = hash((record.contig, record.pos, record.ref, record.alts, str(record)))
+                        if key not in seen:
+                            seen.add(key)
+                            candidates.append((None, str(record).rstrip("\n").encode("utf-8")))
+            n_records = len(candidates)
+        else:
+            for record in bcf:  # no index: every record once, in file order
+                n_records += 1
+                spans = regions.get(canonical_contig(record.contig)) if regions is not None else None
+                last = record.pos + max(len(record.ref), 1)
+                idx = np.searchsorted(spans[:, 0], last, side="right") - 1 if spans is not None else 0
+                if regions is None or (spans is not None and idx >= 0 and record.pos <= spans[idx, 1]):
+                    candidates.append((None, str(record).rstrip("\n").encode("utf-8")))
+                else:
+                    outside.append("\t".join([record.contig, str(record.pos), record.id or ".", record.ref,
+                                               ",".join(record.alts or ("."))]).encode("utf-8"))
+    outside_text = b"\n".join(outside) + b"\n" if outside else b""
+    if outside_text and on_outside is not None:
+        on_outside(outside_text)
+    samples = choose_samples(header, sample)
+    calls = _calls_frame(_records_to_calls(path, header, candidates, samples, default_sample))
+    checksum = _index_fingerprint(path) if indexed else "sha256:" + file_sha256(path)
+    return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=n_records,
+                   outside_text=[outside_text] if outside_text and on_outside is None else [],
+                   n_outside=len(outside), indexed=indexed, checksum=checksum)
 
 
 def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, int]],
