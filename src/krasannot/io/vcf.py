@@ -497,7 +497,7 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None
         if header.samples and len(f) < 9 + len(header.samples):
             raise InputFormatError(f"record has {len(f)} columns, the header names {9 + len(header.samples)}",
                                    path=path, line=line_no)
-        chrom, pos, vid, ref, alts, _qual, filt = f[0], int(f[1]), f[2], f[3], f[4].split(","), f[5], f[6]
+        chrom, pos, vid, ref, alts, filt = f[0], int(f[1]), f[2], f[3], f[4].split(","), f[6]
         if not ref or ref == ".":
             raise InputFormatError("REF is empty", path=path, line=line_no)
         fmt = f[8] if len(f) > 8 else ""

@@ -72,7 +72,7 @@ def build_from_contig_lengths(lengths: dict[str, int]) -> tuple[str | None, str]
     others = [b for b in BUILDS if b != best]
     if votes[best] > 0 and all(votes[o] == 0 for o in others):
         return best, f"{votes[best]}/{compared} ##contig lengths match {best}"
-    return None, (f"##contig lengths match neither build cleanly ("
+    return None, ("##contig lengths match neither build cleanly ("
                   + ", ".join(f"{b}: {votes[b]}/{compared}" for b in BUILDS) + ")")
 
 
