@@ -130,6 +130,7 @@ def test_no_call_in_either_panel_needs_no_build(tmp_path):
     ("short_record", "needs at least 8", 7),
     ("bad_pos", "POS 'x12' is not a positive integer", 7),
     ("not_utf8", "not valid UTF-8", 6),
+    ("not_utf8_outside_panel", "not valid UTF-8", 7),
     ("no_header", "#CHROM", None),
     ("missing", "file not found", None),
     ("bcf", "cannot read this BCF", None),
@@ -152,6 +153,8 @@ def test_bad_input_gets_one_clear_line_and_no_output(tmp_path, problem, needle, 
         path.write_bytes(text + b"chr12\tx12\t.\tC\tA\t.\tPASS\t.\tGT\t0/1\n")
     elif problem == "not_utf8":
         path.write_bytes(text.replace(b"\tPASS\t.", b"\tPASS\tNOTE=caf\xe9"))
+    elif problem == "not_utf8_outside_panel":
+        path.write_bytes(text + b"chr1\t1000\tcaf\xe9\tA\tT\t.\tPASS\t.\tGT\t0/1\n")
     elif problem == "no_header":
         path.write_bytes(b"##fileformat=VCFv4.2\nchr12\t1\t.\tC\tA\t.\tPASS\t.\n")
     elif problem == "missing":

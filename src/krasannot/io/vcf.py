@@ -386,8 +386,14 @@ def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, 
         candidate = _region_mask(_chrom_runs(buf, starts, chrom_end), pos, ref_end - id_end - 1, regions)
     lines = [(int(line_no[i]), block[starts[i]:ends[i]]) for i in np.flatnonzero(candidate)]
     outside = np.flatnonzero(~candidate)
-    return _Scanned(n_lines, len(starts), lines, _leading_columns(buf, starts[outside], alt_end[outside]),
-                    len(outside))
+    text = _leading_columns(buf, starts[outside], alt_end[outside])
+    try:  # these bytes go to the output as they are: they must be text
+        text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = outside[text.count(b"\n", 0, exc.start)]
+        raise InputFormatError("record is not valid UTF-8", path=path, line=int(line_no[row]),
+                               hint="re-encode the file as UTF-8") from None
+    return _Scanned(n_lines, len(starts), lines, text, len(outside))
 
 
 def _leading_columns(buf: np.ndarray, starts: np.ndarray, alt_end: np.ndarray) -> bytes:
