@@ -570,7 +570,7 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
         return _read_bcf(path, sample, region_arrays, use_index, default_sample, on_outside)
     index = _index_path(path) if (use_index and regions is not None) else None
     if index:
-        return _read_indexed(path, sample, regions, default_sample)
+        return _read_indexed(path, sample, region_arrays, default_sample)
 
     checksum = _sha256_in_background(path)
     header = None
@@ -618,16 +618,9 @@ def _read_bcf(path: str, sample: str | None, regions: dict[str, np.ndarray] | No
         candidates: list[tuple[int | None, bytes]] = []
         outside: list[bytes] = []
         n_records = 0
-        if indexed:  # only the panel regions; a record reaching two regions is kept once
-            seen: set[int] = set()
-            names = {canonical_contig(c): c for c in bcf.header.contigs}
-            for contig, spans in regions.items():
-                for start, end in spans if contig in names else []:
-                    for record in bcf.fetch(names[contig], int(start) - 1, int(end)):
-                        key = hash((record.contig, record.pos, record.ref, record.alts, str(record)))
-                        if key not in seen:
-                            seen.add(key)
-                            candidates.append((None, str(record).rstrip("\n").encode("utf-8")))
+        if indexed:
+            candidates = [(None, text.encode("utf-8")) for text in
+                          _fetch_regions(bcf.fetch, bcf.header.contigs, regions)]
             n_records = len(candidates)
         else:
             for record in bcf:  # no index: every record once, in file order
@@ -651,7 +644,28 @@ def _read_bcf(path: str, sample: str | None, regions: dict[str, np.ndarray] | No
                    n_outside=len(outside), indexed=indexed, checksum=checksum)
 
 
-def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, int]],
+def _fetch_regions(fetch, contigs, regions: dict[str, np.ndarray]) -> Iterator[str]:
+    """Each record of the (sorted, merged) regions once, as VCF text, through an index.
+
+    A long REF can reach back into the previous region, whose fetch listed it already;
+    a record the file itself repeats is kept as often as it is written.
+    """
+    names = {canonical_contig(c): c for c in contigs}
+    for contig, spans in regions.items():
+        name = names.get(contig)
+        if name is None:
+            continue
+        previous_end = 0
+        for start, end in spans:
+            for record in fetch(name, int(start) - 1, int(end)):
+                text = str(record).rstrip("\n")
+                pos = int(text.split("\t", 2)[1])
+                if not (pos < start and pos <= previous_end):
+                    yield text
+            previous_end = end
+
+
+def _read_indexed(path: str, sample: str | None, regions: dict[str, np.ndarray],
                   default_sample: str) -> VcfRead:
     import pysam
 
@@ -661,22 +675,9 @@ def _read_indexed(path: str, sample: str | None, regions: list[tuple[str, int, i
         raise InputFormatError(f"cannot read the index ({exc})", path=path,
                                hint="re-index with tabix -p vcf, or remove the stale index") from None
     with tabix:
-        header_text = "\n".join(tabix.header) + "\n"
-        header, _ = _parse_header(path, header_text.encode("utf-8") + b"")
-        names = {canonical_contig(c): c for c in tabix.contigs}
-        lines: list[tuple[int, bytes]] = []
-        previous_end: dict[str, int] = {}
-        for contig, start, end in _merged(regions):
-            name = names.get(canonical_contig(contig))
-            if name is None:
-                continue
-            for record in tabix.fetch(name, max(0, start - 1), end):
-                pos = int(record.split("\t", 2)[1])
-                # a long REF can reach back into the previous region: that fetch listed it already
-                if pos < start and pos <= previous_end.get(name, 0):
-                    continue
-                lines.append((None, record.encode("utf-8")))  # line numbers are unknown via the index
-            previous_end[name] = end
+        header, _ = _parse_header(path, ("\n".join(tabix.header) + "\n").encode("utf-8"))
+        # line numbers are unknown via the index
+        lines = [(None, text.encode("utf-8")) for text in _fetch_regions(tabix.fetch, tabix.contigs, regions)]
     samples = choose_samples(header, sample)
     calls = _calls_frame(_records_to_calls(path, header, lines, samples, default_sample))
     return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=len(lines),
@@ -689,5 +690,3 @@ def _index_fingerprint(path: str) -> str:
     return f"size:{os.path.getsize(path)};index-sha256:{file_sha256(index) if index else ''}"
 
 
-def _merged(regions: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    return [(c, int(s), int(e)) for c, spans in _regions_by_contig(regions).items() for s, e in spans]
