@@ -57,8 +57,8 @@ def _sniff_format(path: str) -> str:
     return "maf" if not head.startswith(b"##fileformat=VCF") and looks_like_maf(lines) else "vcf"
 
 
-def _read_input(args: argparse.Namespace, regions: list, spool) -> _Input:
-    if _sniff_format(args.input) == "maf":
+def _read_input(args: argparse.Namespace, input_format: str, regions: list, spool) -> _Input:
+    if input_format == "maf":
         from .io.maf import read_maf
 
         maf = read_maf(args.input, sample=args.sample)
@@ -72,12 +72,12 @@ def _read_input(args: argparse.Namespace, regions: list, spool) -> _Input:
                   contig_lengths=vcf.header.contig_lengths, n_outside=vcf.n_outside, indexed=vcf.indexed)
 
 
-def _builds_to_read(path: str, requested: str) -> tuple[str, ...]:
+def _builds_to_read(path: str, input_format: str, requested: str) -> tuple[str, ...]:
     """Whose panel regions to read: the header's build when its ##contig lengths say it;
     otherwise both, because calls on the other build's genes are how a wrong build shows."""
     from .reference.builds import BUILDS, build_from_contig_lengths
 
-    if _sniff_format(path) == "vcf":
+    if input_format == "vcf":
         from .io.vcf import read_header
 
         header_build = build_from_contig_lengths(read_header(path).contig_lengths)[0]
@@ -102,10 +102,12 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         requested = custom.build
     else:
         panels = {b: load_bundled_panel(b) for b in BUILDS}
-    regions = sorted({r for b, p in panels.items() if b in _builds_to_read(args.input, requested) for r in p.regions()})
+    input_format = _sniff_format(args.input)
+    builds = _builds_to_read(args.input, input_format, requested)
+    regions = sorted({r for b, p in panels.items() if b in builds for r in p.regions()})
 
     with tempfile.TemporaryFile() as spool:
-        read = _read_input(args, regions, spool)
+        read = _read_input(args, input_format, regions, spool)
         votes = reference_votes(read.calls, list(panels.values()))
         build, why = choose_build(requested, read.contig_lengths, votes, len(read.calls), args.input,
                                   declared=read.declared_build)
