@@ -10,6 +10,26 @@ STATUS_SYMBOLIC = "symbolic_allele"          # <DEL>, <DUP>, breakends: copy-num
 STATUS_INVALID_ALLELE = "invalid_allele"     # characters outside ACGTN
 STATUS_NOT_CARRIED = "not_carried"          # cohort VCF: no sample carries this ALT allele
 
+# what kind of call a calls-table row is
+CALL_TYPE_VARIANT = "variant"          # SNV, indel, MNV with a genomic allele (or a protein change to map)
+CALL_TYPE_COPY_NUMBER = "copy_number"  # gene-level copy-number state (CN_STATE)
+CALL_TYPE_FUSION = "fusion"            # FUSION_5P :: FUSION_3P
+CALL_TYPES = [CALL_TYPE_VARIANT, CALL_TYPE_COPY_NUMBER, CALL_TYPE_FUSION]
+
+# whether the assay saw the call; wild-type is a claim only where a row says not_detected
+DETECTION_DETECTED = "detected"
+DETECTION_NOT_DETECTED = "not_detected"   # assayed at enough depth, allele absent (BAM hotspot, ctDNA "not detected")
+DETECTION_NOT_ASSESSED = "not_assessed"   # assayed, but too little depth to say
+DETECTIONS = [DETECTION_DETECTED, DETECTION_NOT_DETECTED, DETECTION_NOT_ASSESSED]
+
+# gene-level copy-number states; only amplification and deep_deletion are actionable
+CN_AMPLIFICATION = "amplification"
+CN_GAIN = "gain"
+CN_NEUTRAL = "neutral"
+CN_SHALLOW_DELETION = "shallow_deletion"
+CN_DEEP_DELETION = "deep_deletion"
+CN_STATES = [CN_AMPLIFICATION, CN_GAIN, CN_NEUTRAL, CN_SHALLOW_DELETION, CN_DEEP_DELETION]
+
 STATUSES = [STATUS_ANNOTATED, STATUS_OUTSIDE_PANEL, STATUS_REF_MISMATCH, STATUS_MERGED_INTO_MNV,
             STATUS_NO_ALT, STATUS_SYMBOLIC, STATUS_INVALID_ALLELE, STATUS_NOT_CARRIED]
 
