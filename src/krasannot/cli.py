@@ -6,9 +6,9 @@ import argparse
 import datetime as dt
 import sys
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from . import __version__
 from . import columns as C
@@ -18,58 +18,14 @@ from .errors import KrasannotError, UsageError
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def _spooled(spool, size: int = 8 << 20) -> Iterator[bytes]:
-    spool.seek(0)
-    while chunk := spool.read(size):
-        yield chunk
-
-
 @dataclass
-class _Input:
-    """What any reader gives the annotate command."""
+class _Annotated:
+    """What the annotate step gives: the annotated table, and what it needs to account for its inputs."""
 
-    format: str
-    calls: object                      # the calls table
-    samples: list[str]
-    n_records: int
-    checksum: str
-    contig_lengths: dict = field(default_factory=dict)
-    declared_build: str | None = None  # a MAF's NCBI_Build
-    n_outside: int = 0                 # raw outside-panel records spooled (VCF)
-    indexed: bool = False
-
-
-def _sniff_format(path: str) -> str:
-    """'maf' for a MAF header, else 'vcf' (whose reader explains what is wrong with a non-VCF)."""
-    import gzip
-
-    from .io.maf import looks_like_maf
-
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 16)
-        if head[:2] == b"\x1f\x8b":
-            with gzip.open(path, "rb") as handle:
-                head = handle.read(1 << 16)
-    except (OSError, EOFError):
-        return "vcf"
-    lines = head.decode("utf-8", "replace").splitlines()[:50]
-    return "maf" if not head.startswith(b"##fileformat=VCF") and looks_like_maf(lines) else "vcf"
-
-
-def _read_input(args: argparse.Namespace, input_format: str, regions: list, spool) -> _Input:
-    if input_format == "maf":
-        from .io.maf import read_maf
-
-        maf = read_maf(args.input, sample=args.sample)
-        declared = next(iter(maf.builds)) if len(maf.builds) == 1 else None
-        return _Input("maf", maf.calls, maf.samples, maf.n_records, maf.checksum, declared_build=declared)
-    from .io.vcf import read_vcf
-
-    vcf = read_vcf(args.input, sample=args.sample, regions=regions, use_index=not args.no_index,
-                   on_outside=spool.write)
-    return _Input("vcf", vcf.calls, vcf.samples_read, vcf.n_records, vcf.checksum,
-                  contig_lengths=vcf.header.contig_lengths, n_outside=vcf.n_outside, indexed=vcf.indexed)
+    annotated: object                  # the annotated table
+    summary: dict
+    raw_outside: list = field(default_factory=list)  # (spool, samples, source) of outside-panel VCF records
+    skipped: object = None             # rows the readers could not use, with the reason
 
 
 def _builds_to_read(path: str, input_format: str, requested: str) -> tuple[str, ...]:
@@ -86,10 +42,17 @@ def _builds_to_read(path: str, input_format: str, requested: str) -> tuple[str, 
     return BUILDS
 
 
-def cmd_annotate(args: argparse.Namespace) -> int:
+def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
+    """Read every input with its reader, choose the build, annotate and classify: the annotate step."""
+    import pandas as pd
+
+    from .annotate.classify import classify_calls
     from .annotate.normalize import reference_votes
-    from .annotate.pipeline import annotate_calls
-    from .io.tables import line_aligned, write_annotated_tsv, write_json
+    from .annotate.pipeline import annotate_calls, with_call_defaults
+    from .evidence.kb import load_kb
+    from .evidence.match import tag_resistance
+    from .io.inputs import BUILD_FREE, sniff_format, read_any
+    from .io.result import empty_skipped
     from .reference.builds import BUILDS, choose_build, parse_build
     from .reference.bundle import load_bundle, load_bundled_panel, with_reference_sequence
 
@@ -102,46 +65,112 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         requested = custom.build
     else:
         panels = {b: load_bundled_panel(b) for b in BUILDS}
-    input_format = _sniff_format(args.input)
-    builds = _builds_to_read(args.input, input_format, requested)
-    regions = sorted({r for b, p in panels.items() if b in builds for r in p.regions()})
-
-    with tempfile.TemporaryFile() as spool:
-        read = _read_input(args, input_format, regions, spool)
-        votes = reference_votes(read.calls, list(panels.values()))
-        build, why = choose_build(requested, read.contig_lengths, votes, len(read.calls), args.input,
-                                  declared=read.declared_build)
-        # with no call in either panel (build None) any panel gives the same, empty, annotation
-        panel = panels[build] if build else next(iter(panels.values()))
-        if args.reference and build:
-            panel = with_reference_sequence(panel, args.reference)
-        other = next((p for b, p in panels.items() if b != panel.build), None)
-        annotated = annotate_calls(read.calls, panel, other)
-        # outside-panel records are listed once per record, under the sample(s) read
-        write_annotated_tsv(annotated, args.out, raw_outside=line_aligned(_spooled(spool)),
-                            raw_sample=",".join(read.samples), raw_source=read.format)
+    kb = load_kb()  # first, so a broken evidence base stops the run before any input is read
+    formats = {path: sniff_format(path) for path in args.inputs}
+    reads, raw_outside = [], []
+    # ctDNA tables are placed on the genome through the panel, so they are read once the build is known
+    for path in sorted(args.inputs, key=lambda p: formats[p] == "ctdna"):
+        fmt = formats[path]
+        if fmt == "ctdna":
+            build = _chosen_build(requested, reads, panels, path)
+            panel_for_table = panels.get(build or "GRCh38", next(iter(panels.values())))
+            reads.append((path, read_any(path, fmt, sample=args.sample, regions=[], use_index=False,
+                                         on_outside=None, panel=panel_for_table)))
+            continue
+        builds = _builds_to_read(path, fmt, requested) if fmt == "vcf" else BUILDS
+        regions = sorted({r for b, p in panels.items() if b in builds for r in p.regions()})
+        spool = stack.enter_context(tempfile.TemporaryFile())
+        read = read_any(path, fmt, sample=args.sample, regions=regions, use_index=not args.no_index,
+                        on_outside=spool.write)
+        reads.append((path, read))
+        if read.n_outside:
+            raw_outside.append((spool, ",".join(read.samples), read.format))
+    sequence_calls = pd.concat([r.calls for _, r in reads if r.format not in BUILD_FREE] or [pd.DataFrame()],
+                               ignore_index=True)
+    all_calls = pd.concat([with_call_defaults(r.calls) for _, r in reads], ignore_index=True)
+    build, why = _chosen_build(requested, reads, panels, args.inputs[0], explain=True)
+    panel = panels[build] if build else next(iter(panels.values()))
+    if args.reference and build:
+        panel = with_reference_sequence(panel, args.reference)
+    other = next((p for b, p in panels.items() if b != panel.build), None)
+    annotated = annotate_calls(all_calls, panel, other)
+    annotated = tag_resistance(classify_calls(annotated, specimen=args.specimen), kb)
+    skipped = pd.concat([r.skipped for _, r in reads] + [empty_skipped()], ignore_index=True)
 
     counts = annotated[C.STATUS].value_counts().to_dict()
-    counts[M.STATUS_OUTSIDE_PANEL] = counts.get(M.STATUS_OUTSIDE_PANEL, 0) + read.n_outside
+    n_outside = sum(r.n_outside for _, r in reads)
+    counts[M.STATUS_OUTSIDE_PANEL] = counts.get(M.STATUS_OUTSIDE_PANEL, 0) + n_outside
     summary = {
         "krasannot_version": __version__,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "input": {"path": args.input, "format": read.format, "checksum": read.checksum,
-                  "records_read": read.n_records, "indexed_panel_regions_only": read.indexed,
-                  "samples": read.samples},
+        "created": _created(args),
+        "inputs": [{"path": path, "format": r.format, "checksum": r.checksum, "records_read": r.n_records,
+                    "indexed_panel_regions_only": r.indexed, "samples": r.samples, "notes": r.notes}
+                   for path, r in reads],
         "genome_build": build, "build_reason": why,
         "transcript_bundle": {"path": panel.path, "source": panel.source} if build else None,
+        "evidence_base": {"version": kb.version, "released": kb.released},
+        "records_read": sum(r.n_records for _, r in reads),
         "rows_by_status": counts,
+        "rows_skipped": int(len(skipped)),
+        "skipped_by_reason": skipped["reason"].value_counts().to_dict() if len(skipped) else {},
         "mnv_merges": annotated.loc[annotated[C.MNV_MERGE].fillna("") != "", C.MNV_MERGE].tolist(),
         "source_protein_changes": _compare_source_protein(annotated),
-        "notes": (["records outside the panel regions were skipped through the index and are not listed"]
-                  if read.indexed else []),
+        "notes": [f"{path}: records outside the panel regions were skipped through the index and are not listed"
+                  for path, r in reads if r.indexed],
     }
-    write_json(summary, _summary_path(args.out))
-    annotated_n = counts.get(M.STATUS_ANNOTATED, 0)
-    print(f"{args.out}: {read.n_records} records, {annotated_n} annotated rows, build {build} ({why})",
-          file=sys.stderr)
+    return _Annotated(annotated, summary, raw_outside, skipped)
+
+
+def _chosen_build(requested: str, reads: list, panels: dict, path: str, explain: bool = False):
+    """The build of the inputs read so far: from ##contig lengths, a MAF's NCBI_Build, or REF votes."""
+    import pandas as pd
+
+    from .annotate.normalize import reference_votes
+    from .io.inputs import BUILD_FREE
+    from .reference.builds import choose_build
+
+    sequence = [r for _, r in reads if r.format not in BUILD_FREE]
+    calls = pd.concat([r.calls for r in sequence], ignore_index=True) if sequence else None
+    if calls is not None and len(calls) and C.CALL_TYPE in calls:
+        calls = calls[calls[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT]
+    if calls is None or not len(calls):
+        build = None if requested == "auto" else requested
+        why = "given" if build else "no sequence call to tell the build from"
+        return (build, why) if explain else build
+    lengths = next((r.contig_lengths for r in sequence if r.contig_lengths), {})
+    declared = next((r.declared_build for r in sequence if r.declared_build), None)
+    votes = reference_votes(calls, list(panels.values()))
+    build, why = choose_build(requested, lengths, votes, len(calls), path, declared=declared)
+    return (build, why) if explain else build
+
+
+def _created(args: argparse.Namespace) -> str:
+    """Run time for provenance; --reproducible fixes it so outputs are byte-identical."""
+    if getattr(args, "reproducible", False):
+        return "1970-01-01T00:00:00+00:00"
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    from .io.tables import write_annotated_tsv, write_json, write_skipped_tsv
+
+    with ExitStack() as stack:
+        result = annotate_inputs(args, stack)
+        write_annotated_tsv(result.annotated, args.out, raw_outside=result.raw_outside)
+        write_skipped_tsv(result.skipped, _beside(args.out, ".skipped.tsv"))
+    write_json(result.summary, _beside(args.out, ".summary.json"))
+    print(f"{args.out}: {_accounting(result.summary)}; build {result.summary['genome_build']} "
+          f"({result.summary['build_reason']})", file=sys.stderr)
     return EXIT_OK
+
+
+def _accounting(summary: dict) -> str:
+    """'3,313 read, 3,313 accounted: 41 annotated, 3,272 outside panel, ...'."""
+    counts = summary["rows_by_status"]
+    parts = [f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    if summary["rows_skipped"]:
+        parts.append(f"{summary['rows_skipped']:,} skipped")
+    return f"{summary['records_read']:,} records read, rows: " + ", ".join(parts)
 
 
 def _compare_source_protein(annotated) -> dict:
@@ -157,10 +186,143 @@ def _compare_source_protein(annotated) -> dict:
     return {"compared": int(len(both)), "agree": int(len(both) - len(differ)), "disagreements": listed}
 
 
-def _summary_path(out: str) -> str:
+def _beside(out: str, suffix: str) -> str:
+    """OUT.tsv -> OUT<suffix> (OUT.summary.json, OUT.skipped.tsv)."""
     path = Path(out)
     stem = path.name[:-4] if path.name.endswith(".tsv") else path.name
-    return str(path.with_name(stem + ".summary.json"))
+    return str(path.with_name(stem + suffix))
+
+
+def _read_annotated(path: str):
+    """An annotated TSV back into a table (every cell text; numbers parsed where used)."""
+    import pandas as pd
+
+    from .annotate.pipeline import with_call_defaults
+
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise UsageError(f"{path}: cannot read the annotated table: {exc}",
+                         hint="give the TSV that 'krasannot annotate' wrote") from None
+    missing = [c for c in (C.SAMPLE, C.GENE, C.STATUS, C.HGVSP_SHORT, C.CONSEQUENCE) if c not in table]
+    if missing:
+        raise UsageError(f"{path}: not an annotated table (no {', '.join(missing)} column)",
+                         hint="give the TSV that 'krasannot annotate' wrote")
+    return with_call_defaults(table.reindex(columns=list(dict.fromkeys(list(table) + C.ANNOTATED_TSV_COLUMNS)),
+                                            fill_value=""))
+
+
+def _known_drugs(kb) -> set[str]:
+    return {d.lower() for e in kb.entries for d in e.drugs} | {d.lower() for ds in kb.drug_classes.values()
+                                                             for d in ds} | {c.lower() for c in kb.drug_classes}
+
+
+def _prior_therapies(text: str | None, kb) -> list[str]:
+    """--prior-therapy names, each a drug or drug class the evidence base knows (a typo would silently
+    hide acquired resistance)."""
+    import difflib
+
+    names = [p.strip() for p in (text or "").split(",") if p.strip()]
+    known = _known_drugs(kb)
+    for name in names:
+        if name.lower() not in known:
+            close = difflib.get_close_matches(name.lower(), sorted(known), n=3)
+            raise UsageError(f"--prior-therapy: unknown drug or drug class {name!r}",
+                             hint=("did you mean " + ", ".join(close) + "?") if close else
+                             "see 'krasannot kb show' for the drugs and classes the evidence base knows")
+    return names
+
+
+def match_annotated(annotated, args: argparse.Namespace):
+    """Matches and per-sample summary for every sample of an annotated table: the match step."""
+    import pandas as pd
+
+    from .annotate.classify import classify_calls, summarize_samples
+    from .evidence.kb import load_kb
+    from .evidence.match import match_samples, tag_resistance
+
+    kb = load_kb()
+    tumor_type = kb.oncotree.check(args.tumor_type)
+    prior = _prior_therapies(args.prior_therapy, kb)
+    if args.sample:
+        if args.sample not in set(annotated[C.SAMPLE]):
+            raise UsageError(f"sample {args.sample!r} is not in the annotated table",
+                             hint="samples there: " + ", ".join(sorted(set(annotated[C.SAMPLE]))[:10]))
+        annotated = annotated[annotated[C.SAMPLE] == args.sample]
+    annotated = tag_resistance(classify_calls(annotated, specimen=args.specimen), kb)
+    names = [s for s in pd.unique(annotated[C.SAMPLE]) if s and "," not in s]  # raw outside rows may list several
+    samples = pd.DataFrame({C.SAMPLE: names, C.TUMOR_TYPE: tumor_type, "specimen": args.specimen,
+                            "prior_therapies": [prior] * len(names), "msi_high": args.msi_high, "tmb": args.tmb})
+    matches = match_samples(annotated, samples, kb, include_filtered=args.include_filtered)
+    summary = summarize_samples(annotated[annotated[C.SAMPLE].isin(names)], matches, args.include_filtered)
+    summary.insert(1, C.TUMOR_TYPE, tumor_type)
+    summary.insert(2, "specimen", args.specimen)
+    summary.insert(3, "prior_therapies", ",".join(prior))
+    return annotated, matches, summary, kb
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from .io.tables import atomic_output
+
+    _, matches, summary, _ = match_annotated(_read_annotated(args.annotated), args)
+    with atomic_output(args.out) as handle:
+        matches.to_csv(handle, sep="\t", index=False, lineterminator="\n")
+    with atomic_output(_beside(args.out, ".samples.tsv")) as handle:
+        summary.to_csv(handle, sep="\t", index=False, lineterminator="\n")
+    print(f"{args.out}: {len(matches)} matches for {len(summary)} sample(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _panel_genes() -> tuple[dict[str, str], set[str]]:
+    """Proteins of the panel's genes, and every gene name the product knows (panel + gene loci)."""
+    from importlib import resources
+
+    from .reference.bundle import load_bundled_panel
+
+    proteins = {tx.gene: tx.protein for tx in load_bundled_panel("GRCh38").transcripts}
+    loci = resources.files("krasannot.resources").joinpath("genes/gene_loci.tsv")
+    known = set(proteins)
+    if loci.is_file():
+        for line in loci.read_text("utf-8").splitlines():
+            if line and not line.startswith("#"):
+                known.add(line.split("\t")[0])
+    return proteins, known
+
+
+def cmd_kb_validate(args: argparse.Namespace) -> int:
+    from .evidence.kb import load_kb, validate_kb
+
+    kb = load_kb(args.kb_dir)
+    problems = validate_kb(kb, *_panel_genes())
+    for problem in problems:
+        print(f"krasannot kb validate: {problem}", file=sys.stderr)
+    n_citations = sum(len(e.citations) for e in kb.entries)
+    verdict = f"{len(problems)} problem(s)" if problems else "valid"
+    print(f"evidence base {kb.version} ({kb.released}): {len(kb.entries)} entries, {n_citations} citations, "
+          f"{len(kb.files)} files: {verdict}", file=sys.stderr)
+    return EXIT_BAD_INPUT if problems else EXIT_OK
+
+
+def cmd_kb_show(args: argparse.Namespace) -> int:
+    from .evidence.kb import load_kb
+
+    kb = load_kb(args.kb_dir)
+    print("\t".join(["id", "tumor_types", "biomarker", "therapy", "direction", "level", "citations", "confirmed"]))
+    for e in kb.entries:
+        if args.gene and not any(args.gene.upper() in (*t.genes, t.partner) for t in e.terms()):
+            continue
+        print("\t".join([e.id, ",".join(e.tumor_types), e.biomarker_text(), e.therapy, e.direction, e.level,
+                         str(len(e.citations)), "yes" if e.confirmed else f"no: {e.unconfirmed}"]))
+    return EXIT_OK
+
+
+def _add_match_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tumor-type", required=True, help="OncoTree code: LUAD, NSCLC, COADREAD, PAAD, ...")
+    p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue")
+    p.add_argument("--prior-therapy", help="drugs or classes the patient progressed on: sotorasib,anti_EGFR")
+    p.add_argument("--msi-high", action="store_true", help="the sample is MSI-high / dMMR")
+    p.add_argument("--tmb", type=float, default=float("nan"), help="tumour mutational burden, mut/Mb")
+    p.add_argument("--include-filtered", action="store_true", help="match non-PASS calls too")
 
 
 def cmd_reference_build(args: argparse.Namespace) -> int:
@@ -188,15 +350,35 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("annotate", help="VCF or MAF in, one annotated row per variant allele out")
-    p.add_argument("input", help="VCF (.vcf, .vcf.gz) or MAF (GDC/TCGA, cBioPortal data_mutations; plain or gzipped)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="VCF/BCF, MAF, ctDNA table, genotype calls, copy-number or fusion file (sniffed; plain or gzipped)")
     p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto (from ##contig lengths or REF alleles)")
     p.add_argument("--out", required=True, help="output TSV; a .summary.json is written beside it")
-    p.add_argument("--sample", help="sample column to read (default: ##tumor_sample, TUMOR, or all)")
+    p.add_argument("--sample", help="sample to read (default: ##tumor_sample, TUMOR, or all)")
+    p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue",
+                   help="plasma flags low-VAF TP53 calls as possible clonal haematopoiesis")
+    p.add_argument("--reproducible", action="store_true", help="fixed run time in the summary")
     p.add_argument("--reference", help="genome FASTA of the same build: REF checks and shifts use its sequence")
     p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build' instead of the panel")
     p.add_argument("--no-index", action="store_true",
                    help="stream the whole file even if indexed, listing every record outside the panel")
     p.set_defaults(func=cmd_annotate)
+
+    p = sub.add_parser("match", help="annotated calls x evidence base -> therapy matches")
+    p.add_argument("annotated", help="the TSV 'krasannot annotate' wrote")
+    p.add_argument("--out", required=True, help="MATCHES.tsv; MATCHES.samples.tsv (key findings) is written beside")
+    p.add_argument("--sample", help="match only this sample of the table")
+    _add_match_options(p)
+    p.set_defaults(func=cmd_match)
+
+    kb = sub.add_parser("kb", help="the evidence base").add_subparsers(dest="kb_command", required=True)
+    k = kb.add_parser("validate", help="schema, genes, residues, OncoTree codes, citations, duplicates")
+    k.add_argument("--kb-dir", help="evidence directory (default: the shipped one)")
+    k.set_defaults(func=cmd_kb_validate)
+    k = kb.add_parser("show", help="list the entries")
+    k.add_argument("--gene", help="only entries naming this gene")
+    k.add_argument("--kb-dir", help="evidence directory (default: the shipped one)")
+    k.set_defaults(func=cmd_kb_show)
 
     ref = sub.add_parser("reference", help="transcript bundles").add_subparsers(dest="reference_command",
                                                                                required=True)

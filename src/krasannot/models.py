@@ -30,6 +30,13 @@ CN_SHALLOW_DELETION = "shallow_deletion"
 CN_DEEP_DELETION = "deep_deletion"
 CN_STATES = [CN_AMPLIFICATION, CN_GAIN, CN_NEUTRAL, CN_SHALLOW_DELETION, CN_DEEP_DELETION]
 
+# functional_class of an annotated call
+FUNCTIONAL_LOSS_OF_FUNCTION = "loss_of_function"  # truncating, canonical splice site, start lost, deep deletion
+FUNCTIONAL_MISSENSE = "missense"
+FUNCTIONAL_INFRAME = "inframe"                    # in-frame insertion/deletion, stop lost
+FUNCTIONAL_SYNONYMOUS = "synonymous"
+FUNCTIONAL_NON_CODING = "non_coding"              # intron, UTR, splice region only
+
 STATUSES = [STATUS_ANNOTATED, STATUS_OUTSIDE_PANEL, STATUS_REF_MISMATCH, STATUS_MERGED_INTO_MNV,
             STATUS_NO_ALT, STATUS_SYMBOLIC, STATUS_INVALID_ALLELE, STATUS_NOT_CARRIED]
 

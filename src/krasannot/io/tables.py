@@ -55,29 +55,40 @@ def line_aligned(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield pending
 
 
-def write_annotated_tsv(annotated: pd.DataFrame, path: str | os.PathLike,
-                        raw_outside: Iterable[bytes] | None = None, raw_sample: str = "",
-                        raw_source: str = "") -> None:
+def _spooled(spool, size: int = 8 << 20) -> Iterator[bytes]:
+    spool.seek(0)
+    while chunk := spool.read(size):
+        yield chunk
+
+
+def write_annotated_tsv(annotated: pd.DataFrame, path: str | os.PathLike, raw_outside: list | None = None) -> None:
     """Write the annotated table, then raw outside-panel records (CHROM..ALT lines) in the same layout.
 
-    Raw rows carry only sample, CHROM..ALT, status and source: a whole genome has millions of
-    them, and the input's path is in the summary once rather than on every line.
+    `raw_outside` lists (spool, sample, source) per VCF: a spooled file of "CHROM\tPOS\tID\tREF\tALT"
+    lines. Raw rows carry only sample, CHROM..ALT, status and source: a whole genome has millions
+    of them, and the input's path is in the summary once rather than on every line.
     """
     frame = annotated.reindex(columns=C.ANNOTATED_TSV_COLUMNS)
     with atomic_output(path, "wb") as handle:
         handle.write(frame.to_csv(sep="\t", index=False, na_rep="", lineterminator="\n").encode("utf-8"))
-        if raw_outside:
-            after_alt = C.ANNOTATED_TSV_COLUMNS[C.ANNOTATED_TSV_COLUMNS.index(C.ALT) + 1:]
+        after_alt = C.ANNOTATED_TSV_COLUMNS[C.ANNOTATED_TSV_COLUMNS.index(C.ALT) + 1:]
+        for spool, raw_sample, raw_source in raw_outside or []:
             cells = [""] * len(after_alt)
             cells[after_alt.index(C.STATUS)] = M.STATUS_OUTSIDE_PANEL
             cells[after_alt.index(C.SOURCE)] = raw_source
             suffix = ("\t" + "\t".join(cells) + "\n").encode("utf-8")
             prefix = (raw_sample + "\t").encode("utf-8")
-            for chunk in raw_outside:
+            for chunk in line_aligned(_spooled(spool)):
                 body = chunk[:-1] if chunk.endswith(b"\n") else chunk
                 handle.write(prefix)
                 handle.write(body.replace(b"\n", suffix + prefix))
                 handle.write(suffix)
+
+
+def write_skipped_tsv(skipped: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Input rows no reader could use, each with its reason (written even when empty: nothing was skipped)."""
+    with atomic_output(path) as handle:
+        skipped.to_csv(handle, sep="\t", index=False, lineterminator="\n")
 
 
 def write_json(data: dict, path: str | os.PathLike) -> None:

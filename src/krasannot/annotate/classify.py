@@ -1,0 +1,183 @@
+"""Classification of annotated calls: one pure, vectorized step per column, and the per-sample summary.
+
+Classes describe the allele; whether a call counts (detected, PASS) is the matcher's business, so
+a not_detected hotspot row still says which allele was tested.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from .. import models as M
+
+LOSS_OF_FUNCTION_TERMS = ("stop_gained", "frameshift_variant", "splice_acceptor_variant", "splice_donor_variant",
+                          "start_lost", "transcript_ablation")
+INFRAME_TERMS = ("inframe_insertion", "inframe_deletion", "stop_lost")
+PROTEIN_ALTERING = (M.FUNCTIONAL_LOSS_OF_FUNCTION, M.FUNCTIONAL_MISSENSE, M.FUNCTIONAL_INFRAME)
+COMUTATION_GENES = ("STK11", "KEAP1", "TP53")
+PASSING_FILTERS = ("PASS", ".", "")
+LOW_VAF = 0.05  # below this a call is shown with a low_vaf caveat (tissue panels' usual limit of detection)
+# clonal haematopoiesis: TP53 is among the genes most often mutated in blood cells, and such calls sit at
+# low VAF in plasma (Razavi et al., Nat Med 2019, PMID 31768066); a possible, not a proven, CH call
+CH_GENES = ("TP53",)
+CH_MAX_VAF = 0.10
+
+
+def load_recurrent_residues() -> pd.DataFrame:
+    """resources/hotspots/recurrent_residues.tsv: gene, residue (G12), with residue number split out."""
+    path = resources.files("krasannot.resources").joinpath("hotspots/recurrent_residues.tsv")
+    with path.open("r", encoding="utf-8") as handle:
+        table = pd.read_csv(handle, sep="\t", comment="#", dtype=str)
+    return table.assign(position=table["residue"].str[1:].astype(int))
+
+
+def _first_term(consequence: pd.Series) -> pd.Series:
+    return consequence.fillna("").astype(str).str.split("&").str[0]
+
+
+def classify_function(annotated: pd.DataFrame) -> pd.DataFrame:
+    """functional_class from the most severe consequence (and deep deletions as loss of function)."""
+    first = _first_term(annotated[C.CONSEQUENCE])
+    is_annotated = (annotated[C.STATUS] == M.STATUS_ANNOTATED).to_numpy()
+    functional = np.select(
+        [first.isin(LOSS_OF_FUNCTION_TERMS), first == "missense_variant", first.isin(INFRAME_TERMS),
+         first.isin(["synonymous_variant", "stop_retained_variant"]),
+         annotated[C.CALL_TYPE].isin([M.CALL_TYPE_COPY_NUMBER, M.CALL_TYPE_FUSION]) | (first == "")],
+        [M.FUNCTIONAL_LOSS_OF_FUNCTION, M.FUNCTIONAL_MISSENSE, M.FUNCTIONAL_INFRAME, M.FUNCTIONAL_SYNONYMOUS, ""],
+        M.FUNCTIONAL_NON_CODING)
+    return annotated.assign(**{C.FUNCTIONAL_CLASS: np.where(is_annotated, functional, "")})
+
+
+def _residue_numbers(annotated: pd.DataFrame) -> pd.Series:
+    """First residue of the protein change (746 of 746-750), 0 where there is none."""
+    first = annotated[C.PROTEIN_POSITION].fillna("").astype(str).str.extract(r"^(\d+)")[0]
+    return pd.to_numeric(first, errors="coerce").fillna(0).astype(np.int64)
+
+
+def classify_hotspot(annotated: pd.DataFrame, residues: pd.DataFrame | None = None) -> pd.DataFrame:
+    """hotspot: a protein-altering change starting at a recurrent residue of its gene."""
+    residues = load_recurrent_residues() if residues is None else residues
+    keys = set(zip(residues["gene"], residues["position"]))
+    position = _residue_numbers(annotated)
+    at_residue = np.fromiter((k in keys for k in zip(annotated[C.GENE].fillna(""), position)), bool,
+                             count=len(annotated))
+    altering = annotated[C.FUNCTIONAL_CLASS].isin(PROTEIN_ALTERING).to_numpy()
+    return annotated.assign(**{C.HOTSPOT: at_residue & altering})
+
+
+def classify_kras_allele(annotated: pd.DataFrame) -> pd.DataFrame:
+    """kras_allele: G12C, G13D, Q61H ... for a protein-altering KRAS change."""
+    is_kras = (annotated[C.GENE] == "KRAS") & annotated[C.FUNCTIONAL_CLASS].isin(PROTEIN_ALTERING)
+    allele = annotated[C.HGVSP_SHORT].fillna("").astype(str).str.removeprefix("p.")
+    return annotated.assign(**{C.KRAS_ALLELE: allele.where(is_kras, "")})
+
+
+def classify_comutation(annotated: pd.DataFrame) -> pd.DataFrame:
+    """comutation for STK11, KEAP1, TP53: loss_of_function, or missense (in-frame changes count as missense)."""
+    functional = annotated[C.FUNCTIONAL_CLASS]
+    comutation = np.select([functional == M.FUNCTIONAL_LOSS_OF_FUNCTION,
+                            functional.isin([M.FUNCTIONAL_MISSENSE, M.FUNCTIONAL_INFRAME])],
+                           ["loss_of_function", "missense"], "")
+    return annotated.assign(**{C.COMUTATION: np.where(annotated[C.GENE].isin(COMUTATION_GENES), comutation, "")})
+
+
+def flag_caveats(annotated: pd.DataFrame, specimen: str = "tissue") -> pd.DataFrame:
+    """caveats a reader of the call should see: filtered, low_vaf, possible_clonal_haematopoiesis
+    (a low-VAF TP53 call in plasma: a specimen of plasma, or a call from a ctDNA table)."""
+    vaf = pd.to_numeric(annotated[C.VAF], errors="coerce")
+    flags = {
+        "filtered": ~annotated[C.FILTER].fillna("").astype(str).isin(PASSING_FILTERS),
+        "low_vaf": (vaf < LOW_VAF).fillna(False) & (annotated[C.DETECTION] != M.DETECTION_NOT_DETECTED),
+        "possible_clonal_haematopoiesis": (
+            ((annotated[C.SOURCE] == "ctdna") | (specimen == "plasma")) & annotated[C.GENE].isin(CH_GENES)
+            & (vaf < CH_MAX_VAF).fillna(False) & (annotated[C.CALL_TYPE] == M.CALL_TYPE_VARIANT)),
+    }
+    caveats = pd.Series("", index=annotated.index)
+    for name, flagged in flags.items():
+        caveats = caveats.where(~flagged.to_numpy(), caveats + ";" + name)
+    return annotated.assign(**{C.CAVEATS: caveats.str.lstrip(";")})
+
+
+def classify_calls(annotated: pd.DataFrame, specimen: str = "tissue") -> pd.DataFrame:
+    """All classification columns but resistance (which needs the evidence base: evidence.match.tag_resistance)."""
+    missing = {c: "" for c in C.ANNOTATED_TSV_COLUMNS if c not in annotated}  # optional input columns
+    out = classify_function(annotated.assign(**missing) if missing else annotated)
+    out = classify_hotspot(out)
+    out = classify_kras_allele(out)
+    out = classify_comutation(out)
+    out = flag_caveats(out, specimen)
+    if C.RESISTANCE not in out:
+        out[C.RESISTANCE] = ""
+    return out
+
+
+def counted_calls(annotated: pd.DataFrame, include_filtered: bool = False) -> pd.Series:
+    """Rows that are a detected, annotated call (PASS unless include_filtered): what findings are made of."""
+    ok = (annotated[C.STATUS] == M.STATUS_ANNOTATED) & (annotated[C.DETECTION] == M.DETECTION_DETECTED)
+    if not include_filtered:
+        ok &= annotated[C.FILTER].fillna("").astype(str).isin(PASSING_FILTERS)
+    return ok
+
+
+def assessed_residues(annotated: pd.DataFrame) -> dict[str, set]:
+    """gene -> residues assayed wild-type (not_detected rows), with "gene" in the set for a whole-gene claim."""
+    rows = annotated[annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED]
+    out: dict[str, set] = {}
+    for (sample, gene), position in zip(zip(rows[C.SAMPLE], rows[C.GENE].fillna("")), _residue_numbers(rows)):
+        out.setdefault((sample, gene), set()).add(int(position) if position else "gene")
+    return out
+
+
+def summarize_samples(annotated: pd.DataFrame, matches: pd.DataFrame | None = None,
+                      include_filtered: bool = False) -> pd.DataFrame:
+    """One row per sample: KRAS status, STK11/KEAP1/TP53 status, resistance alterations.
+
+    Resistance alterations are the calls of the sample's resistant matches (its tumour type, its prior
+    therapy) where `matches` is given, else every call with a resistance tag.
+
+    KRAS is wild_type only where assayed: a gene-level not-detected row, or not-detected rows at
+    codons 12, 13 and 61; STK11/KEAP1/TP53 only with a gene-level row. Otherwise not_assessed.
+    """
+    counted = annotated[counted_calls(annotated, include_filtered)]
+    assessed = assessed_residues(annotated)
+    rows = []
+    for sample in pd.unique(annotated[C.SAMPLE].dropna()):
+        mine = counted[counted[C.SAMPLE] == sample]
+        row = {C.SAMPLE: sample}
+        kras = [a for a in mine[C.KRAS_ALLELE] if a]
+        kras += [f"KRAS {s}" for s in mine.loc[(mine[C.GENE] == "KRAS") & (mine[C.CN_STATE] == M.CN_AMPLIFICATION),
+                                               C.CN_STATE]]
+        kras_assayed = assessed.get((sample, "KRAS"), set())
+        row[C.KRAS_STATUS] = (";".join(dict.fromkeys(kras)) if kras else
+                              "wild_type" if "gene" in kras_assayed or {12, 13, 61} <= kras_assayed else "not_assessed")
+        for gene, column in (("STK11", C.STK11_STATUS), ("KEAP1", C.KEAP1_STATUS), ("TP53", C.TP53_STATUS)):
+            found = set(mine.loc[mine[C.GENE] == gene, C.COMUTATION]) - {""}
+            row[column] = ("loss_of_function" if "loss_of_function" in found else "missense" if found else
+                           "wild_type" if "gene" in assessed.get((sample, gene), set()) else "not_assessed")
+        if matches is not None:
+            resistant = matches[(matches[C.SAMPLE] == sample) & (matches[C.DIRECTION] == "resistant")
+                                & (matches[C.ASSESSMENT] == "matched")]
+            row[C.RESISTANCE_ALTERATIONS] = "; ".join(
+                f"{calls} (resistant: {therapy})" for calls, therapy in zip(resistant[C.MATCHED_CALLS],
+                                                                            resistant[C.THERAPY]))
+        else:
+            tagged = mine[mine[C.RESISTANCE].fillna("") != ""]
+            row[C.RESISTANCE_ALTERATIONS] = "; ".join(
+                f"{describe_call(r)} ({r[C.RESISTANCE]})" for _, r in tagged.iterrows())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=C.SAMPLE_SUMMARY_COLUMNS)
+
+
+def describe_call(row) -> str:
+    """'KRAS p.G12C', 'MET amplification', 'EML4::ALK fusion', or the input's own words."""
+    if row.get(C.CALL_TYPE) == M.CALL_TYPE_FUSION:
+        return f"{row.get(C.FUSION_5P, '')}::{row.get(C.FUSION_3P, '')} fusion"
+    if row.get(C.CALL_TYPE) == M.CALL_TYPE_COPY_NUMBER:
+        return f"{row.get(C.GENE, '')} {str(row.get(C.CN_STATE, '')).replace('_', ' ')}"
+    change = row.get(C.HGVSP_SHORT) or row.get(C.HGVSC) or row.get(C.ALTERATION) or ""
+    gene = row.get(C.GENE) or ""
+    return f"{gene} {change}".strip() if not str(change).startswith(gene + " ") else str(change)

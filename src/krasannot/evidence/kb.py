@@ -1,0 +1,283 @@
+"""The evidence base: resources/evidence/*.yaml loaded, checked against kb.schema.json and the panel.
+
+YAML is read with yaml.safe_load only: an evidence file is data and can never run code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from ..errors import ReferenceDataError
+from .levels import LEVELS_BY_DIRECTION
+from .oncotree import TUMOUR_AGNOSTIC, OncoTree, load_oncotree
+
+# alteration words of a biomarker term (docs/evidence.md)
+CLASS_ALTERATIONS = {"mutation", "missense", "activating_mutation", "oncogenic_mutation", "loss_of_function",
+                     "amplification", "deep_deletion", "fusion", "wild_type"}
+SEQUENCE_ALTERATIONS = {"mutation", "missense", "activating_mutation", "oncogenic_mutation", "exact",
+                        "residue", "codons", "exon"}
+_EXACT = re.compile(r"^p\.([A-Z])(\d+)([A-Z*]|del|dup|fs\*?\d*|_[A-Z]\d+(?:del|dup|ins[A-Z]+|delins[A-Z]+))$")
+_RESIDUE = re.compile(r"^([A-Z])(\d+)$")
+_CODONS = re.compile(r"^codons ((?:\d+,)*\d+)$")
+_EXON = re.compile(r"^exon (\d+) (inframe_deletion|insertion|skipping)$")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One biomarker term, parsed."""
+
+    kind: str                          # exact, residue, codons, exon, feature, or a CLASS_ALTERATIONS word
+    genes: tuple[str, ...] = ()
+    text: str = ""                     # as written, for display: "KRAS p.G12C"
+    protein: str = ""                  # exact: p.G12C
+    residues: tuple[int, ...] = ()     # residue / codons / wild_type codons
+    ref_aa: str = ""                   # residue: G of G12
+    exon: int = 0
+    exon_event: str = ""               # inframe_deletion, insertion, skipping
+    partner: str = ""                  # fusion partner
+    feature: str = ""                  # MSI-H, TMB
+    minimum: float | None = None       # TMB threshold
+    origin: str = ""
+    specimen: str = ""
+    min_vaf: float | None = None
+    prior_therapy: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    tumor_types: tuple[str, ...]
+    biomarker: tuple                   # ("term", Term) | ("all"|"any"|"none", (expr, ...))
+    drugs: tuple[str, ...]
+    direction: str
+    level: str
+    citations: tuple[dict, ...]
+    summary: str
+    last_reviewed: str
+    context: str = ""
+    caveats: tuple[str, ...] = ()
+    resistance_tag: str = ""
+    confirmed: bool = True
+    unconfirmed: str = ""
+    source: str = "curated"
+    path: str = ""
+
+    @property
+    def therapy(self) -> str:
+        return " + ".join(self.drugs)
+
+    def terms(self) -> list[Term]:
+        return list(_terms_of(self.biomarker))
+
+    def biomarker_text(self) -> str:
+        return _expression_text(self.biomarker)
+
+
+@dataclass
+class KnowledgeBase:
+    entries: list[Entry]
+    drug_classes: dict[str, tuple[str, ...]]
+    version: str
+    released: str
+    oncotree: OncoTree
+    files: list[str] = field(default_factory=list)
+
+    def expand_drugs(self, names) -> set[str]:
+        """Drug and class names to lower-case drug names (a class stands for its drugs)."""
+        classes = {k.lower(): v for k, v in self.drug_classes.items()}
+        out = set()
+        for name in names:
+            key = name.strip().lower()
+            out.update(d.lower() for d in classes.get(key, (key,)))
+        return out
+
+
+def _terms_of(expression: tuple):
+    kind, body = expression
+    if kind == "term":
+        yield body
+    else:
+        for sub in body:
+            yield from _terms_of(sub)
+
+
+def _expression_text(expression: tuple) -> str:
+    kind, body = expression
+    if kind == "term":
+        return body.text
+    parts = [_expression_text(sub) for sub in body]
+    if kind == "none":
+        return "not (" + " or ".join(parts) + ")"
+    joined = f" {'and' if kind == 'all' else 'or'} ".join(parts)
+    return joined if len(parts) == 1 else f"({joined})"
+
+
+def _schema() -> dict:
+    return json.loads(resources.files("krasannot.evidence").joinpath("kb.schema.json").read_text("utf-8"))
+
+
+def _plain(value):
+    """YAML dates to ISO strings, so the JSON schema sees what the file says."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def parse_term(raw: dict, where: str) -> Term:
+    """A term mapping to a Term; ReferenceDataError naming `where` for syntax it does not know."""
+    common = dict(origin=raw.get("origin", ""), specimen=raw.get("specimen", ""), min_vaf=raw.get("min_vaf"),
+                  prior_therapy=tuple(raw.get("prior_therapy", ())))
+    if "feature" in raw:
+        text = raw["feature"] + (f" >= {raw['min']:g}" if "min" in raw else "")
+        if raw["feature"] == "TMB" and "min" not in raw:
+            raise ReferenceDataError(f"{where}: a TMB term needs `min` (mutations per megabase)")
+        return Term("feature", text=text, feature=raw["feature"], minimum=raw.get("min"), **common)
+    genes = (raw["gene"],) if isinstance(raw["gene"], str) else tuple(raw["gene"])
+    alteration = raw["alteration"].strip()
+    text = f"{'/'.join(genes)} {alteration}" + (f" ({raw['partner']})" if "partner" in raw else "")
+    codons = tuple(raw.get("codons", ()))
+    if codons and alteration != "wild_type":
+        raise ReferenceDataError(f"{where}: `codons` belongs to wild_type terms (use 'codons 12,13' as the alteration)")
+    if "partner" in raw and alteration != "fusion":
+        raise ReferenceDataError(f"{where}: `partner` belongs to fusion terms")
+    if alteration in CLASS_ALTERATIONS:
+        if codons:
+            text += " at codons " + ",".join(map(str, codons))
+        return Term(alteration, genes, text, residues=codons, partner=raw.get("partner", ""), **common)
+    if m := _EXACT.match(alteration):
+        return Term("exact", genes, text, protein=alteration, residues=(int(m.group(2)),), ref_aa=m.group(1),
+                    **common)
+    if m := _RESIDUE.match(alteration):
+        return Term("residue", genes, text, residues=(int(m.group(2)),), ref_aa=m.group(1), **common)
+    if m := _CODONS.match(alteration):
+        return Term("codons", genes, text, residues=tuple(int(c) for c in m.group(1).split(",")), **common)
+    if m := _EXON.match(alteration):
+        return Term("exon", genes, text, exon=int(m.group(1)), exon_event=m.group(2), **common)
+    raise ReferenceDataError(
+        f"{where}: unknown alteration {alteration!r}",
+        hint="use p.G12C, G12, 'codons 12,13,61', 'exon 19 inframe_deletion', 'exon 20 insertion', "
+             "'exon 14 skipping', or one of " + ", ".join(sorted(CLASS_ALTERATIONS)))
+
+
+def _parse_expression(raw: dict, where: str) -> tuple:
+    for kind in ("all", "any", "none"):
+        if kind in raw:
+            return kind, tuple(_parse_expression(sub, where) for sub in raw[kind])
+    return "term", parse_term(raw, where)
+
+
+def _entry(raw: dict, path: str) -> Entry:
+    where = f"{path}: entry {raw['id']}"
+    return Entry(
+        id=raw["id"], tumor_types=tuple(raw["tumor_types"]), biomarker=_parse_expression(raw["biomarker"], where),
+        drugs=tuple(raw["therapy"]["drugs"]), direction=raw["therapy"]["direction"], level=raw["level"],
+        citations=tuple(raw["citations"]), summary=raw["summary"].strip(), last_reviewed=raw["last_reviewed"],
+        context=raw.get("context", ""), caveats=tuple(raw.get("caveats", ())),
+        resistance_tag=raw.get("resistance_tag", ""), confirmed=raw.get("confirmed", True),
+        unconfirmed=raw.get("unconfirmed", ""), source=raw.get("source", "curated"), path=path)
+
+
+def default_kb_dir():
+    return resources.files("krasannot.resources").joinpath("evidence")
+
+
+def load_kb(directory=None, extra_files: list[str] | None = None) -> KnowledgeBase:
+    """Every *.yaml of the evidence directory (sorted), checked against the schema, parsed.
+
+    `extra_files` (e.g. a CIViC import) add entries; they never replace a curated entry's id.
+    """
+    directory = Path(str(directory or default_kb_dir()))
+    files = sorted(directory.glob("*.yaml")) + [Path(p) for p in extra_files or []]
+    if not files:
+        raise ReferenceDataError(f"{directory}: no evidence files (*.yaml)")
+    schema = _schema()
+    entries, classes, version, released = [], {}, "", ""
+    for path in files:
+        try:
+            data = _plain(yaml.safe_load(path.read_text("utf-8")) or {})
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ReferenceDataError(f"{path}: not readable YAML: {exc}") from None
+        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
+        if errors:
+            first = errors[0]
+            location = "/".join(str(p) for p in first.absolute_path)
+            entry_id = _entry_id_at(data, first.absolute_path)
+            raise ReferenceDataError(f"{path}: {location}{entry_id}: {first.message}",
+                                     hint=f"{len(errors)} schema error(s); see docs/evidence.md")
+        version = data.get("version", version)
+        released = data.get("released", released)
+        classes.update({k: tuple(v) for k, v in data.get("drug_classes", {}).items()})
+        entries += [_entry(raw, str(path.name)) for raw in data.get("entries", [])]
+    return KnowledgeBase(entries, classes, version, released, load_oncotree(), [str(p) for p in files])
+
+
+def _entry_id_at(data: dict, path) -> str:
+    parts = list(path)
+    if len(parts) >= 2 and parts[0] == "entries" and isinstance(parts[1], int):
+        return f" (entry {data['entries'][parts[1]].get('id', '?')})"
+    return ""
+
+
+def validate_kb(kb: KnowledgeBase, panel_proteins: dict[str, str], known_genes: set[str]) -> list[str]:
+    """Problems beyond the schema: genes, residues against the reference protein, OncoTree codes,
+    levels against direction, drug classes, duplicates. An empty list means valid."""
+    problems = []
+    seen_ids: dict[str, str] = {}
+    seen_content: dict[tuple, str] = {}
+    for entry in kb.entries:
+        where = f"{entry.path}: {entry.id}"
+        if entry.id in seen_ids:
+            problems.append(f"{where}: duplicate id (also in {seen_ids[entry.id]})")
+        seen_ids.setdefault(entry.id, entry.path)
+        key = (entry.biomarker, entry.drugs, entry.direction, tuple(sorted(entry.tumor_types)))
+        if key in seen_content:
+            problems.append(f"{where}: duplicates entry {seen_content[key]} (same biomarker, therapy, tumour types)")
+        seen_content.setdefault(key, entry.id)
+        if entry.level not in LEVELS_BY_DIRECTION[entry.direction]:
+            problems.append(f"{where}: level {entry.level} does not fit direction {entry.direction} "
+                            f"(use one of {', '.join(LEVELS_BY_DIRECTION[entry.direction])})")
+        for code in entry.tumor_types:
+            if code != TUMOUR_AGNOSTIC and code not in kb.oncotree.names:
+                problems.append(f"{where}: tumour type {code} is not in the OncoTree subset")
+        if not entry.confirmed and not entry.unconfirmed:
+            problems.append(f"{where}: confirmed is false but `unconfirmed` does not say what")
+        for term in entry.terms():
+            problems += _term_problems(term, where, panel_proteins, known_genes, kb)
+    return problems
+
+
+def _term_problems(term: Term, where: str, proteins: dict[str, str], known: set[str], kb: KnowledgeBase) -> list[str]:
+    problems = []
+    for drug_or_class in term.prior_therapy:
+        if drug_or_class not in kb.drug_classes and not re.fullmatch(r"[a-z][a-z0-9-]*", drug_or_class):
+            problems.append(f"{where}: prior_therapy {drug_or_class!r} is neither a drug class of kb.yaml "
+                            "nor a lower-case drug name")
+    for gene in term.genes:
+        needs_sequence = term.kind in SEQUENCE_ALTERATIONS or (term.kind == "wild_type") or \
+            (term.kind == "loss_of_function")
+        if needs_sequence and gene not in proteins:
+            problems.append(f"{where}: {term.text}: gene {gene} has no transcript in the panel bundle")
+        elif gene not in known:
+            problems.append(f"{where}: {term.text}: unknown gene {gene}")
+        protein = proteins.get(gene, "")
+        for residue in term.residues:
+            if protein and residue > len(protein):
+                problems.append(f"{where}: {term.text}: residue {residue} is past the end of {gene} ({len(protein)} aa)")
+            elif protein and term.ref_aa and protein[residue - 1] != term.ref_aa:
+                problems.append(f"{where}: {term.text}: {gene} residue {residue} is {protein[residue - 1]}, "
+                                f"not {term.ref_aa}")
+    if term.partner and term.partner not in known:
+        problems.append(f"{where}: {term.text}: unknown partner gene {term.partner}")
+    return problems

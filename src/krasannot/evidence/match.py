@@ -1,0 +1,360 @@
+"""The matcher: classified calls of a whole cohort x the evidence base -> the matches table.
+
+Vectorized over samples: each biomarker term is evaluated once over every call of every sample
+(numpy masks), reduced per sample, and combined in three-valued logic, because a wild-type term
+over a region nobody assayed is neither true nor false but "not assessed".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from .. import models as M
+from ..annotate.classify import PROTEIN_ALTERING, counted_calls, describe_call, load_recurrent_residues
+from .kb import Entry, KnowledgeBase, Term
+from .levels import LEVEL_ORDER, OFF_LABEL_LEVEL, OFF_LABEL_SOURCE_LEVELS, amp_tier, escat, oncokb_level
+from .oncotree import TUMOUR_AGNOSTIC
+
+FALSE, UNKNOWN, TRUE = 0, 1, 2   # three-valued logic: all = min, any = max, none = TRUE - max
+
+# sample metadata the matcher reads (one row per sample)
+SAMPLE_FACT_COLUMNS = [C.SAMPLE, C.TUMOR_TYPE, "specimen", "prior_therapies", "msi_high", "tmb"]
+
+
+class CallFacts:
+    """Columns of the annotated table as numpy arrays, computed once for all terms."""
+
+    def __init__(self, annotated: pd.DataFrame, samples: pd.DataFrame, include_filtered: bool):
+        self.n_samples = len(samples)
+        codes = pd.Categorical(annotated[C.SAMPLE], categories=samples[C.SAMPLE]).codes
+        self.sample_code = np.asarray(codes, dtype=np.int64)
+        text = {c: annotated[c].fillna("").astype(str).to_numpy() for c in
+                (C.GENE, C.HGVSP_SHORT, C.FUNCTIONAL_CLASS, C.CALL_TYPE, C.CN_STATE, C.FUSION_5P, C.FUSION_3P,
+                 C.ORIGIN, C.EXON, C.INTRON, C.CONSEQUENCE, C.CAVEATS)}
+        self.text = text
+        self.alteration = annotated[C.ALTERATION].fillna("").astype(str).str.lower()
+        self.counted = counted_calls(annotated, include_filtered).to_numpy() & (self.sample_code >= 0)
+        self.not_detected = (annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED).to_numpy() & (self.sample_code >= 0)
+        residue = annotated[C.PROTEIN_POSITION].fillna("").astype(str).str.extract(r"^(\d+)")[0]
+        self.residue = pd.to_numeric(residue, errors="coerce").fillna(0).astype(np.int64).to_numpy()
+        self.exon = _number_of(annotated[C.EXON])
+        self.intron = _number_of(annotated[C.INTRON])
+        self.altering = np.isin(text[C.FUNCTIONAL_CLASS], PROTEIN_ALTERING)
+        self.hotspot = annotated[C.HOTSPOT].astype(str).str.lower().isin(["true", "1"]).to_numpy()
+        self.vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
+        self.first_consequence = pd.Series(text[C.CONSEQUENCE]).str.split("&").str[0].to_numpy()
+        self.labels = _call_labels(annotated)
+
+    def per_sample(self, mask: np.ndarray) -> np.ndarray:
+        """Whether each sample has a row in `mask`."""
+        return np.bincount(self.sample_code[mask], minlength=self.n_samples) > 0
+
+
+def _number_of(column: pd.Series) -> np.ndarray:
+    """19 of '19/28'; 0 where empty."""
+    first = column.fillna("").astype(str).str.extract(r"^(\d+)")[0]
+    return pd.to_numeric(first, errors="coerce").fillna(0).astype(np.int64).to_numpy()
+
+
+def _call_labels(annotated: pd.DataFrame) -> np.ndarray:
+    """'KRAS p.G12C (VAF 0.31)' per row, for the matched_calls column."""
+    records = annotated[[c for c in (C.GENE, C.HGVSP_SHORT, C.HGVSC, C.ALTERATION, C.CALL_TYPE, C.CN_STATE,
+                                     C.FUSION_5P, C.FUSION_3P) if c in annotated]].fillna("").to_dict("records")
+    vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
+    return np.array([describe_call(r) + (f" (VAF {v:.3g})" if v == v else "") for r, v in zip(records, vaf)],
+                    dtype=object)
+
+
+def call_mask(term: Term, facts: CallFacts) -> np.ndarray:
+    """Rows (counted calls) that satisfy a call-level term, before sample-level conditions."""
+    t = facts.text
+    gene_in = np.isin(t[C.GENE], term.genes)
+    kind = term.kind
+    if kind == "exact":
+        mask = gene_in & (t[C.HGVSP_SHORT] == term.protein)
+    elif kind in ("residue", "codons"):
+        mask = gene_in & facts.altering & np.isin(facts.residue, term.residues)
+    elif kind == "mutation":
+        mask = gene_in & facts.altering & (t[C.CALL_TYPE] == M.CALL_TYPE_VARIANT)
+    elif kind == "missense":
+        mask = gene_in & (t[C.FUNCTIONAL_CLASS] == M.FUNCTIONAL_MISSENSE)
+    elif kind == "activating_mutation":
+        mask = gene_in & facts.hotspot
+    elif kind == "oncogenic_mutation":
+        mask = gene_in & (facts.hotspot | (t[C.FUNCTIONAL_CLASS] == M.FUNCTIONAL_LOSS_OF_FUNCTION))
+    elif kind == "loss_of_function":
+        mask = gene_in & (t[C.FUNCTIONAL_CLASS] == M.FUNCTIONAL_LOSS_OF_FUNCTION)
+    elif kind in ("amplification", "deep_deletion"):
+        mask = gene_in & (t[C.CALL_TYPE] == M.CALL_TYPE_COPY_NUMBER) & (t[C.CN_STATE] == kind)
+    elif kind == "fusion":
+        five, three = np.isin(t[C.FUSION_5P], term.genes), np.isin(t[C.FUSION_3P], term.genes)
+        mask = (t[C.CALL_TYPE] == M.CALL_TYPE_FUSION) & (five | three)
+        if term.partner:
+            mask &= (five & (t[C.FUSION_3P] == term.partner)) | (three & (t[C.FUSION_5P] == term.partner))
+    elif kind == "exon":
+        mask = gene_in & _exon_event(term, facts)
+    else:
+        raise ValueError(f"not a call-level term kind: {kind}")
+    if term.origin == "germline":
+        mask &= t[C.ORIGIN] == "germline"
+    elif term.origin == "somatic":
+        mask &= t[C.ORIGIN] != "germline"
+    if term.min_vaf is not None:
+        mask &= np.nan_to_num(facts.vaf, nan=-1.0) >= term.min_vaf
+    return mask & facts.counted
+
+
+def _exon_event(term: Term, facts: CallFacts) -> np.ndarray:
+    """Exon-level events from the consequence, or from a by-name call ('EGFR exon 19 deletion')."""
+    n = term.exon
+    named = facts.alteration.str.contains(rf"exon\s*{n}\b", regex=True).to_numpy()
+    first = facts.first_consequence
+    if term.exon_event == "inframe_deletion":
+        by_allele = (facts.exon == n) & (first == "inframe_deletion")
+        by_name = named & facts.alteration.str.contains("del").to_numpy()
+    elif term.exon_event == "insertion":
+        by_allele = (facts.exon == n) & (first == "inframe_insertion")
+        by_name = named & facts.alteration.str.contains("ins|dup", regex=True).to_numpy()
+    else:  # skipping: a canonical splice-site change of the flanking introns (MET: introns 13 and 14)
+        splice = np.isin(first, ["splice_acceptor_variant", "splice_donor_variant"])
+        by_allele = splice & np.isin(facts.intron, [n - 1, n])
+        by_name = named & facts.alteration.str.contains("skip").to_numpy()
+    return by_allele | by_name
+
+
+def wild_type_state(term: Term, facts: CallFacts, residues_by_gene: dict[str, set[int]]) -> np.ndarray:
+    """TRUE where no counted protein-altering change sits in the region and every gene of it was assayed;
+    FALSE where a change is there; UNKNOWN (not assessed) otherwise."""
+    t = facts.text
+    region = np.isin(t[C.GENE], term.genes) & facts.altering & (t[C.CALL_TYPE] == M.CALL_TYPE_VARIANT)
+    if term.residues:
+        region &= np.isin(facts.residue, term.residues)
+    altered = facts.per_sample(region & facts.counted)
+    assessed = np.ones(facts.n_samples, dtype=bool)
+    for gene in term.genes:
+        rows = facts.not_detected & (t[C.GENE] == gene)
+        whole_gene = facts.per_sample(rows & (facts.residue == 0))
+        needed = set(term.residues) or residues_by_gene.get(gene, set())
+        covered = np.zeros(facts.n_samples, dtype=bool)
+        if needed:
+            hits = pd.DataFrame({"s": facts.sample_code[rows], "r": facts.residue[rows]})
+            hits = hits[hits["r"].isin(needed)].drop_duplicates()
+            n_covered = np.bincount(hits["s"].to_numpy(dtype=np.int64), minlength=facts.n_samples)
+            covered = n_covered == len(needed)
+        assessed &= whole_gene | covered
+    return np.where(altered, FALSE, np.where(assessed, TRUE, UNKNOWN))
+
+
+def sample_conditions(term: Term, samples: pd.DataFrame, kb: KnowledgeBase) -> np.ndarray:
+    """Sample-level requirements of a term (specimen, prior therapy) as a boolean per sample."""
+    ok = np.ones(len(samples), dtype=bool)
+    if term.specimen:
+        ok &= (samples["specimen"] == term.specimen).to_numpy()
+    if term.prior_therapy:
+        wanted = kb.expand_drugs(term.prior_therapy)
+        ok &= np.array([bool(kb.expand_drugs(p) & wanted) for p in samples["prior_therapies"]], dtype=bool)
+    return ok
+
+
+def term_state(term: Term, facts: CallFacts, samples: pd.DataFrame, kb: KnowledgeBase,
+               residues_by_gene: dict[str, set[int]]) -> np.ndarray:
+    if term.kind == "feature":
+        if term.feature == "MSI-H":
+            hit = samples["msi_high"].fillna(False).astype(bool).to_numpy()
+        else:
+            hit = (pd.to_numeric(samples["tmb"], errors="coerce") >= term.minimum).fillna(False).to_numpy()
+        state = np.where(hit, TRUE, FALSE)
+    elif term.kind == "wild_type":
+        state = wild_type_state(term, facts, residues_by_gene)
+    else:
+        state = np.where(facts.per_sample(call_mask(term, facts)), TRUE, FALSE)
+    return np.where(sample_conditions(term, samples, kb), state, FALSE)
+
+
+def evaluate(expression: tuple, states: dict[Term, np.ndarray]) -> np.ndarray:
+    kind, body = expression
+    if kind == "term":
+        return states[body]
+    parts = np.vstack([evaluate(sub, states) for sub in body])
+    if kind == "all":
+        return parts.min(axis=0)
+    if kind == "any":
+        return parts.max(axis=0)
+    return TRUE - parts.max(axis=0)  # none
+
+
+def positive_terms(expression: tuple, negated: bool = False):
+    """Call-level terms whose calls are evidence for a match (not those under `none`, not wild_type)."""
+    kind, body = expression
+    if kind == "term":
+        if not negated and body.kind not in ("wild_type", "feature"):
+            yield body
+        return
+    for sub in body:
+        yield from positive_terms(sub, negated or kind == "none")
+
+
+def tumour_type_relation(entry: Entry, sample_type: str, kb: KnowledgeBase) -> str:
+    """on_label (same code, or tumour-agnostic), ancestor (the entry names an ancestor), or ''."""
+    if TUMOUR_AGNOSTIC in entry.tumor_types or sample_type in entry.tumor_types:
+        return "on_label"
+    lineage = kb.oncotree.lineage(sample_type)
+    return "ancestor" if any(code in lineage for code in entry.tumor_types) else ""
+
+
+def tag_resistance(annotated: pd.DataFrame, kb: KnowledgeBase) -> pd.DataFrame:
+    """resistance: tags of the resistant entries whose call-level terms a detected call satisfies."""
+    samples = pd.DataFrame({C.SAMPLE: pd.unique(annotated[C.SAMPLE].dropna())})
+    facts = CallFacts(annotated, samples, include_filtered=True)
+    tags = [[] for _ in range(len(annotated))]
+    for entry in kb.entries:
+        if not entry.resistance_tag:
+            continue
+        for term in positive_terms(entry.biomarker):
+            for row in np.flatnonzero(call_mask(term, facts)):
+                if entry.resistance_tag not in tags[row]:
+                    tags[row].append(entry.resistance_tag)
+    return annotated.assign(**{C.RESISTANCE: [";".join(t) for t in tags]})
+
+
+def sample_facts(samples: pd.DataFrame) -> pd.DataFrame:
+    """Normalise sample metadata: prior therapies to sets of lower-case names, defaults for the rest."""
+    out = samples.copy()
+    for column, default in (("specimen", "tissue"), ("prior_therapies", ""), ("msi_high", False), ("tmb", np.nan)):
+        if column not in out:
+            out[column] = default
+    out["prior_therapies"] = [
+        set(v) if isinstance(v, (set, frozenset, list, tuple))
+        else {p.strip() for p in str(v if v == v else "").replace(";", ",").split(",") if p.strip()}
+        for v in out["prior_therapies"]]
+    return out.reset_index(drop=True)
+
+
+def match_samples(annotated: pd.DataFrame, samples: pd.DataFrame, kb: KnowledgeBase,
+                  include_filtered: bool = False) -> pd.DataFrame:
+    """One row per sample x evidence entry that fires (or would, but for a region not assessed).
+
+    `samples` has SAMPLE_FACT_COLUMNS (tumor_type an OncoTree code; specimen tissue|plasma;
+    prior_therapies drug or class names; msi_high bool; tmb mut/Mb).
+    """
+    samples = sample_facts(samples)
+    facts = CallFacts(annotated, samples, include_filtered)
+    residues = load_recurrent_residues()
+    residues_by_gene = residues.groupby("gene")["position"].apply(set).to_dict()
+    states = {}
+    for entry in kb.entries:
+        for term in entry.terms():
+            if term not in states:
+                states[term] = term_state(term, facts, samples, kb, residues_by_gene)
+    relation_cache: dict[tuple[str, str], str] = {}
+    sample_types = samples[C.TUMOR_TYPE].to_numpy()
+
+    rows, off_label = [], []
+    for entry in kb.entries:
+        state = evaluate(entry.biomarker, states)
+        candidates = np.flatnonzero(state > FALSE)
+        if not len(candidates):
+            continue
+        for s in candidates:
+            key = (entry.id, sample_types[s])
+            if key not in relation_cache:
+                relation_cache[key] = tumour_type_relation(entry, sample_types[s], kb)
+            relation = relation_cache[key]
+            row = (s, entry, relation, state[s] == TRUE)
+            if relation:
+                rows.append(row)
+            elif (state[s] == TRUE and entry.direction == "sensitive" and entry.level in OFF_LABEL_SOURCE_LEVELS):
+                off_label.append(row)
+    rows += _off_label_rows(rows, off_label)
+    return _matches_table(rows, samples, facts, kb)
+
+
+def _off_label_rows(rows: list, off_label: list) -> list:
+    """Another tumour type's standard option, only for a sample with no standard option of its own,
+    and once per therapy."""
+    has_standard = {s for s, entry, _, matched in rows
+                    if matched and entry.direction == "sensitive" and entry.level in OFF_LABEL_SOURCE_LEVELS}
+    on_label_therapies = {(s, entry.therapy) for s, entry, _, _ in rows}
+    kept, seen = [], set()
+    for s, entry, _, matched in off_label:
+        if s in has_standard or (s, entry.therapy) in on_label_therapies or (s, entry.therapy) in seen:
+            continue
+        seen.add((s, entry.therapy))
+        kept.append((s, entry, "off_label", matched))
+    return kept
+
+
+def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: KnowledgeBase) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame(columns=C.MATCH_COLUMNS)
+    masks: dict[str, np.ndarray] = {}
+    records = []
+    for s, entry, relation, matched in rows:
+        if entry.id not in masks:
+            mask = np.zeros(len(facts.counted), dtype=bool)
+            for term in positive_terms(entry.biomarker):
+                mask |= call_mask(term, facts)
+            masks[entry.id] = mask
+        calls = np.flatnonzero(masks[entry.id] & (facts.sample_code == s))
+        assayed = [f"{t.text.replace(' wild_type', '')}: none detected (assayed)" for t in entry.terms()
+                   if t.kind == "wild_type"] if matched else []
+        level = OFF_LABEL_LEVEL if relation == "off_label" else entry.level
+        caveats = list(entry.caveats)
+        caveats += [c for i in calls for c in facts.text[C.CAVEATS][i].split(";") if c]
+        if relation == "off_label":
+            caveats.append(f"off_label: evidence is for {', '.join(entry.tumor_types)}")
+        if not matched:
+            caveats.append("not_assessed: a wild-type requirement was not assayed in this sample")
+        if not entry.confirmed:
+            caveats.append(f"unconfirmed: {entry.unconfirmed}")
+        records.append({
+            C.SAMPLE: samples.at[s, C.SAMPLE], C.LEVEL: level, C.THERAPY: entry.therapy,
+            C.DIRECTION: entry.direction, C.TUMOR_TYPE: samples.at[s, C.TUMOR_TYPE], C.TUMOR_TYPE_MATCH: relation,
+            C.BIOMARKER: entry.biomarker_text(), C.MATCHED_CALLS: "; ".join([*facts.labels[calls], *assayed]),
+            C.ASSESSMENT: "matched" if matched else "not_assessed", C.CONFLICT: "",
+            C.CAVEATS: "; ".join(dict.fromkeys(caveats)), C.EVIDENCE_ID: entry.id,
+            C.EVIDENCE_TUMOR_TYPES: ",".join(entry.tumor_types), C.LEVEL_AMP: amp_tier(level),
+            C.LEVEL_ESCAT: escat(level), C.LEVEL_ONCOKB: oncokb_level(level),
+            C.CITATIONS: format_citations(entry.citations), C.SUMMARY: entry.summary,
+            C.EVIDENCE_SOURCE: entry.source, "_sample_order": s, "_drugs": entry.drugs,
+            "_context": entry.context})
+    matches = pd.DataFrame(records)
+    matches[C.CONFLICT] = _conflicts(matches)
+    matches["_level_order"] = matches[C.LEVEL].map(LEVEL_ORDER)
+    matches = matches.sort_values(["_sample_order", "_level_order", C.THERAPY, C.EVIDENCE_ID], kind="stable")
+    return matches[C.MATCH_COLUMNS].reset_index(drop=True)
+
+
+def _conflicts(matches: pd.DataFrame) -> list[str]:
+    """For each row: the entries of the same sample that point the other way for one of its drugs."""
+    matched = matches[matches[C.ASSESSMENT] == "matched"]
+    by_drug: dict[tuple, dict[str, list[str]]] = {}
+    for sample, drugs, direction, entry_id in zip(matched[C.SAMPLE], matched["_drugs"], matched[C.DIRECTION],
+                                                  matched[C.EVIDENCE_ID]):
+        for drug in drugs:
+            by_drug.setdefault((sample, drug.lower()), {}).setdefault(direction, []).append(entry_id)
+    out = []
+    opposite = {"sensitive": "resistant", "resistant": "sensitive"}
+    for sample, drugs, direction, assessment in zip(matches[C.SAMPLE], matches["_drugs"], matches[C.DIRECTION],
+                                                    matches[C.ASSESSMENT]):
+        other = opposite.get(direction)
+        against = {d: by_drug.get((sample, d.lower()), {}).get(other, []) for d in drugs}
+        against = {d: ids for d, ids in against.items() if ids}
+        out.append("; ".join(f"{other} for {d}: {', '.join(sorted(ids))}" for d, ids in against.items())
+                   if other and against and assessment == "matched" else "")
+    return out
+
+
+def format_citations(citations) -> str:
+    """'PMID:34096690; NCT03600883 (CodeBreaK 100); FDA LUMAKRAS label 2021-05-28'."""
+    parts = []
+    for c in citations:
+        text = {"PMID": f"PMID:{c['id']}", "NCT": c["id"], "DOI": f"doi:{c['id']}"}.get(c["type"], f"{c['type']} {c['id']}")
+        if c.get("trial"):
+            text += f" ({c['trial']})"
+        if c.get("date"):
+            text += f" {c['date']}"
+        parts.append(text)
+    return "; ".join(parts)
