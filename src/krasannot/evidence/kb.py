@@ -5,6 +5,7 @@ YAML is read with yaml.safe_load only: an evidence file is data and can never ru
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -62,6 +63,7 @@ class Entry:
     citations: tuple[dict, ...]
     summary: str
     last_reviewed: str
+    excluded_tumor_types: tuple[str, ...] = ()  # e.g. a tumour-agnostic label that excludes COADREAD
     context: str = ""
     caveats: tuple[str, ...] = ()
     resistance_tag: str = ""
@@ -135,8 +137,23 @@ def _plain(value):
     return value
 
 
+def _qualifiers(raw: dict) -> str:
+    """' (germline, in plasma, VAF >= 5%, after KRAS_G12C_inhibitor)': what a term requires beyond the call."""
+    words = [raw["origin"]] if raw.get("origin") else []
+    words += [f"in {raw['specimen']}"] if raw.get("specimen") else []
+    words += [f"VAF >= {raw['min_vaf']:.0%}"] if raw.get("min_vaf") else []
+    words += [f"after {'/'.join(raw['prior_therapy'])}"] if raw.get("prior_therapy") else []
+    return f" ({', '.join(words)})" if words else ""
+
+
 def parse_term(raw: dict, where: str) -> Term:
     """A term mapping to a Term; ReferenceDataError naming `where` for syntax it does not know."""
+    term = _parse_term(raw, where)
+    qualifiers = _qualifiers(raw)
+    return dataclasses.replace(term, text=term.text + qualifiers) if qualifiers else term
+
+
+def _parse_term(raw: dict, where: str) -> Term:
     common = dict(origin=raw.get("origin", ""), specimen=raw.get("specimen", ""), min_vaf=raw.get("min_vaf"),
                   prior_therapy=tuple(raw.get("prior_therapy", ())))
     if "feature" in raw:
@@ -184,6 +201,7 @@ def _entry(raw: dict, path: str) -> Entry:
         id=raw["id"], tumor_types=tuple(raw["tumor_types"]), biomarker=_parse_expression(raw["biomarker"], where),
         drugs=tuple(raw["therapy"]["drugs"]), direction=raw["therapy"]["direction"], level=raw["level"],
         citations=tuple(raw["citations"]), summary=raw["summary"].strip(), last_reviewed=raw["last_reviewed"],
+        excluded_tumor_types=tuple(raw.get("excluded_tumor_types", ())),
         context=raw.get("context", ""), caveats=tuple(raw.get("caveats", ())),
         resistance_tag=raw.get("resistance_tag", ""), confirmed=raw.get("confirmed", True),
         unconfirmed=raw.get("unconfirmed", ""), source=raw.get("source", "curated"), path=path)
@@ -248,7 +266,7 @@ def validate_kb(kb: KnowledgeBase, panel_proteins: dict[str, str], known_genes: 
         if entry.level not in LEVELS_BY_DIRECTION[entry.direction]:
             problems.append(f"{where}: level {entry.level} does not fit direction {entry.direction} "
                             f"(use one of {', '.join(LEVELS_BY_DIRECTION[entry.direction])})")
-        for code in entry.tumor_types:
+        for code in entry.tumor_types + entry.excluded_tumor_types:
             if code != TUMOUR_AGNOSTIC and code not in kb.oncotree.names:
                 problems.append(f"{where}: tumour type {code} is not in the OncoTree subset")
         if not entry.confirmed and not entry.unconfirmed:

@@ -197,10 +197,13 @@ def positive_terms(expression: tuple, negated: bool = False):
 
 
 def tumour_type_relation(entry: Entry, sample_type: str, kb: KnowledgeBase) -> str:
-    """on_label (same code, or tumour-agnostic), ancestor (the entry names an ancestor), or ''."""
+    """on_label (same code, or tumour-agnostic), ancestor (the entry names an ancestor), excluded (a code
+    the entry rules out), or '' (another tumour type)."""
+    lineage = kb.oncotree.lineage(sample_type)
+    if any(code in lineage for code in entry.excluded_tumor_types):
+        return "excluded"
     if TUMOUR_AGNOSTIC in entry.tumor_types or sample_type in entry.tumor_types:
         return "on_label"
-    lineage = kb.oncotree.lineage(sample_type)
     return "ancestor" if any(code in lineage for code in entry.tumor_types) else ""
 
 
@@ -263,6 +266,8 @@ def match_samples(annotated: pd.DataFrame, samples: pd.DataFrame, kb: KnowledgeB
                 relation_cache[key] = tumour_type_relation(entry, sample_types[s], kb)
             relation = relation_cache[key]
             row = (s, entry, relation, state[s] == TRUE)
+            if relation == "excluded":
+                continue
             if relation:
                 rows.append(row)
             elif (state[s] == TRUE and entry.direction == "sensitive" and entry.level in OFF_LABEL_SOURCE_LEVELS):
