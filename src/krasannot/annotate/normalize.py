@@ -94,7 +94,8 @@ def normalize_alleles(calls: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     out[C.NORM_REF] = norm_ref
     out[C.NORM_ALT] = norm_alt
     out[C.STATUS] = status
-    out[C.STATUS_DETAIL] = ""
+    # a reader's own note (e.g. how a ctDNA protein change was back-mapped) stands until a later step replaces it
+    out[C.STATUS_DETAIL] = out[C.STATUS_DETAIL].fillna("").astype(str) if C.STATUS_DETAIL in out else ""
     return out
 
 
