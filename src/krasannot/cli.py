@@ -131,8 +131,11 @@ def _chosen_build(requested: str, reads: list, panels: dict, path: str, explain:
 
     sequence = [r for _, r in reads if r.format not in BUILD_FREE]
     calls = pd.concat([r.calls for r in sequence], ignore_index=True) if sequence else None
-    if calls is not None and len(calls) and C.CALL_TYPE in calls:
-        calls = calls[calls[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT]
+    if calls is not None and len(calls):  # only calls with a genomic allele can vote
+        variant = (calls[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT
+                   if C.CALL_TYPE in calls else True)
+        allele = calls[C.REF].fillna("").astype(str) + calls[C.ALT].fillna("").astype(str)
+        calls = calls[variant & calls[C.POS].notna() & (allele != "")]
     if calls is None or not len(calls):
         build = None if requested == "auto" else requested
         why = "given" if build else "no sequence call to tell the build from"
@@ -273,6 +276,55 @@ def cmd_match(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """annotate -> match -> report for one sample, in memory, writing only when every step succeeded."""
+    from pathlib import Path as _Path
+
+    from .io.tables import file_sha256, write_annotated_tsv, write_json, write_skipped_tsv
+    from .report.render import check_sample_id, write_sample_report
+
+    from .evidence.oncotree import load_oncotree
+
+    sample = check_sample_id(args.sample)
+    load_oncotree().check(args.tumor_type)  # before any input is read
+    args.sample = args.input_sample  # which sample of the inputs to read; all when there is one
+    with ExitStack() as stack:
+        result = annotate_inputs(args, stack)
+        annotated = result.annotated
+        read_samples = sorted({s for s in annotated[C.SAMPLE].dropna() if s and "," not in s})
+        if len(read_samples) > 1:
+            raise UsageError(f"the inputs hold {len(read_samples)} samples ({', '.join(read_samples[:5])}), "
+                             f"and run reports one", hint="name the one to read with --input-sample")
+        annotated = annotated.assign(**{C.SAMPLE: sample})
+        args.sample = sample
+        annotated, matches, summary, kb = match_annotated(annotated, args)
+        build = result.summary["genome_build"]
+        vcf_inputs = [i["path"] for i in result.summary["inputs"] if i["format"] == "vcf"]
+        provenance = {
+            "krasannot_version": __version__,
+            "evidence_base": {"version": kb.version, "released": kb.released},
+            "transcript_bundle": {"name": _Path(str((result.summary["transcript_bundle"] or {}).get("path", ""))).name
+                                  or None, "source": (result.summary["transcript_bundle"] or {}).get("source")},
+            "build_reason": result.summary["build_reason"],
+            "inputs": [{"role": i["format"], "name": _Path(i["path"]).name, "sha256": i["checksum"]}
+                       for i in result.summary["inputs"]],
+            "records_read": result.summary["records_read"],
+            "rows_skipped": result.summary["rows_skipped"],
+        }
+        outdir = _Path(args.outdir)
+        write_sample_report(annotated, matches, summary, sample=sample, tumor_type=summary.at[0, C.TUMOR_TYPE],
+                            specimen=args.specimen, build=build, outdir=outdir, provenance=provenance,
+                            input_vcf=vcf_inputs[0] if len(vcf_inputs) == 1 else None,
+                            reproducible=args.reproducible)
+        annotated_path = outdir / f"{sample}.annotated.tsv"
+        write_annotated_tsv(annotated, annotated_path, raw_outside=[(s, sample, f) for s, _, f in result.raw_outside])
+        write_skipped_tsv(result.skipped, _beside(str(annotated_path), ".skipped.tsv"))
+    write_json(result.summary, _beside(str(annotated_path), ".summary.json"))
+    print(f"{outdir}/{sample}.report.html: {_accounting(result.summary)}; {len(matches)} matches; "
+          f"KRAS {summary.at[0, C.KRAS_STATUS]}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _panel_genes() -> tuple[dict[str, str], set[str]]:
     """Proteins of the panel's genes, and every gene name the product knows (panel + gene loci)."""
     from importlib import resources
@@ -348,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"krasannot {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
     sub = parser.add_subparsers(dest="command", required=True)
+    from .report.longitudinal import register as _register_compare; _register_compare(sub)
+    from .report.render import register as _register_report; _register_report(sub)
 
     p = sub.add_parser("annotate", help="VCF or MAF in, one annotated row per variant allele out")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
@@ -363,6 +417,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-index", action="store_true",
                    help="stream the whole file even if indexed, listing every record outside the panel")
     p.set_defaults(func=cmd_annotate)
+    from .io.bam import register as _register_genotype; _register_genotype(sub)  # noqa: E702
+
+    p = sub.add_parser("run", help="annotate, match and report one sample in one command")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="any inputs 'annotate' reads, of one sample")
+    p.add_argument("--sample", required=True, help="the sample's ID: names the report files")
+    p.add_argument("--input-sample", help="which sample of a multi-sample input to read")
+    p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto")
+    p.add_argument("--outdir", required=True)
+    p.add_argument("--reference", help="genome FASTA of the same build")
+    p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build'")
+    p.add_argument("--no-index", action="store_true", help="stream whole files even if indexed")
+    p.add_argument("--reproducible", action="store_true", help="fixed run time: byte-identical outputs")
+    _add_match_options(p)
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("match", help="annotated calls x evidence base -> therapy matches")
     p.add_argument("annotated", help="the TSV 'krasannot annotate' wrote")

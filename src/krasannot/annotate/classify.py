@@ -52,17 +52,19 @@ def classify_function(annotated: pd.DataFrame) -> pd.DataFrame:
     return annotated.assign(**{C.FUNCTIONAL_CLASS: np.where(is_annotated, functional, "")})
 
 
-def _residue_numbers(annotated: pd.DataFrame) -> pd.Series:
-    """First residue of the protein change (746 of 746-750), 0 where there is none."""
+def residue_numbers(annotated: pd.DataFrame) -> pd.Series:
+    """First residue of the protein change (746 of 746-750); for a call by name ("KRAS G12 not
+    detected") the residue its words give; 0 where there is none (a whole-gene call)."""
     first = annotated[C.PROTEIN_POSITION].fillna("").astype(str).str.extract(r"^(\d+)")[0]
-    return pd.to_numeric(first, errors="coerce").fillna(0).astype(np.int64)
+    named = annotated[C.ALTERATION].fillna("").astype(str).str.extract(r"\b[A-Z*](\d+)(?:[A-Z*]|\b)")[0]
+    return pd.to_numeric(first.fillna(named), errors="coerce").fillna(0).astype(np.int64)
 
 
 def classify_hotspot(annotated: pd.DataFrame, residues: pd.DataFrame | None = None) -> pd.DataFrame:
     """hotspot: a protein-altering change starting at a recurrent residue of its gene."""
     residues = load_recurrent_residues() if residues is None else residues
     keys = set(zip(residues["gene"], residues["position"]))
-    position = _residue_numbers(annotated)
+    position = residue_numbers(annotated)
     at_residue = np.fromiter((k in keys for k in zip(annotated[C.GENE].fillna(""), position)), bool,
                              count=len(annotated))
     altering = annotated[C.FUNCTIONAL_CLASS].isin(PROTEIN_ALTERING).to_numpy()
@@ -127,7 +129,7 @@ def assessed_residues(annotated: pd.DataFrame) -> dict[str, set]:
     """gene -> residues assayed wild-type (not_detected rows), with "gene" in the set for a whole-gene claim."""
     rows = annotated[annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED]
     out: dict[str, set] = {}
-    for (sample, gene), position in zip(zip(rows[C.SAMPLE], rows[C.GENE].fillna("")), _residue_numbers(rows)):
+    for (sample, gene), position in zip(zip(rows[C.SAMPLE], rows[C.GENE].fillna("")), residue_numbers(rows)):
         out.setdefault((sample, gene), set()).add(int(position) if position else "gene")
     return out
 

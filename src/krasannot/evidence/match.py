@@ -12,7 +12,8 @@ import pandas as pd
 
 from .. import columns as C
 from .. import models as M
-from ..annotate.classify import PROTEIN_ALTERING, counted_calls, describe_call, load_recurrent_residues
+from ..annotate.classify import (PROTEIN_ALTERING, counted_calls, describe_call, load_recurrent_residues,
+                                 residue_numbers)
 from .kb import Entry, KnowledgeBase, Term
 from .levels import LEVEL_ORDER, OFF_LABEL_LEVEL, OFF_LABEL_SOURCE_LEVELS, amp_tier, escat, oncokb_level
 from .oncotree import TUMOUR_AGNOSTIC
@@ -37,8 +38,7 @@ class CallFacts:
         self.alteration = annotated[C.ALTERATION].fillna("").astype(str).str.lower()
         self.counted = counted_calls(annotated, include_filtered).to_numpy() & (self.sample_code >= 0)
         self.not_detected = (annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED).to_numpy() & (self.sample_code >= 0)
-        residue = annotated[C.PROTEIN_POSITION].fillna("").astype(str).str.extract(r"^(\d+)")[0]
-        self.residue = pd.to_numeric(residue, errors="coerce").fillna(0).astype(np.int64).to_numpy()
+        self.residue = residue_numbers(annotated).to_numpy()
         self.exon = _number_of(annotated[C.EXON])
         self.intron = _number_of(annotated[C.INTRON])
         self.altering = np.isin(text[C.FUNCTIONAL_CLASS], PROTEIN_ALTERING)
