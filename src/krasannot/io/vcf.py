@@ -32,6 +32,9 @@ from ..reference.builds import canonical_contig
 from .annotations import allele_entries, annotation_formats
 from .tables import file_sha256, line_aligned
 
+# private calls columns of symbolic/breakend alleles (see io.fusions.structural_records_to_calls)
+SV_INFO = "sv_info"   # the record's INFO
+SV_CN = "sv_cn"       # the sample's FORMAT CN
 BLOCK_BYTES = 16 << 20          # decompressed text handled per block: bounds memory
 _READ_BYTES = 4 << 20
 _BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
@@ -384,6 +387,10 @@ def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, 
         candidate = np.ones(len(starts), dtype=bool)
     else:
         candidate = _region_mask(_chrom_runs(buf, starts, chrom_end), pos, ref_end - id_end - 1, regions)
+        # symbolic and breakend records always: their genes (a <DEL>'s span, a breakend's mate) lie elsewhere
+        brackets = np.flatnonzero((buf == 91) | (buf == 93))
+        candidate |= ((buf[np.minimum(ref_end + 1, len(buf) - 1)] == 60)
+                      | (np.searchsorted(brackets, alt_end) > np.searchsorted(brackets, ref_end)))
     lines = [(int(line_no[i]), block[starts[i]:ends[i]]) for i in np.flatnonzero(candidate)]
     outside = np.flatnonzero(~candidate)
     text = _leading_columns(buf, starts[outside], alt_end[outside])
@@ -481,6 +488,7 @@ def _carries(gt: str | None, allele: int) -> bool:
 
 def _calls_frame(rows: list[dict]) -> pd.DataFrame:
     extra = [C.SOURCE_ENTRIES] if any(C.SOURCE_ENTRIES in r for r in rows[:1]) else []
+    extra += [name for name in (SV_INFO, SV_CN) if any(name in r for r in rows)]
     calls = pd.DataFrame(rows, columns=C.CALLS_COLUMNS + [C.STATUS] + extra)
     calls[C.STATUS] = calls[C.STATUS].astype(object).fillna("")
     for name in (C.DEPTH, C.ALT_DEPTH):  # read counts are whole numbers; missing stays missing
@@ -512,6 +520,9 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None
                     C.SOURCE: "vcf", C.INPUT_FILE: path, C.INPUT_LINE: line_no}
             if formats:
                 base[C.SOURCE_ENTRIES] = allele_entries(f[7], formats, ref, alt, allele)
+            structural = alt.startswith("<") or "[" in alt or "]" in alt
+            if structural:
+                base[SV_INFO] = f[7]  # END, SVTYPE, CN, MATEID: read by io.fusions.structural_records_to_calls
             if not samples:
                 rows.append({**base, C.SAMPLE: default_sample, C.DEPTH: np.nan, C.ALT_DEPTH: np.nan, C.VAF: np.nan})
                 continue
@@ -527,7 +538,8 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None
                 if gt and "|" not in gt and values.get("PGT", ".") != ".":
                     gt = values["PGT"]  # Mutect2: physical phasing beside an unphased GT
                 rows.append({**base, C.SAMPLE: name, C.DEPTH: depth, C.ALT_DEPTH: alt_depth, C.VAF: vaf,
-                             C.GENOTYPE: gt or "", C.PHASE_SET: "" if phase_set == "." else phase_set})
+                             C.GENOTYPE: gt or "", C.PHASE_SET: "" if phase_set == "." else phase_set,
+                             **({SV_CN: values.get("CN", "")} if structural else {})})
             if not carriers:  # still accounted for: listed once, under the samples read, with the reason
                 rows.append({**base, C.SAMPLE: ",".join(samples), C.STATUS: M.STATUS_NOT_CARRIED})
     return rows
@@ -628,7 +640,8 @@ def _read_bcf(path: str, sample: str | None, regions: dict[str, np.ndarray] | No
                 spans = regions.get(canonical_contig(record.contig)) if regions is not None else None
                 last = record.pos + max(len(record.ref), 1)
                 idx = np.searchsorted(spans[:, 0], last, side="right") - 1 if spans is not None else 0
-                if regions is None or (spans is not None and idx >= 0 and record.pos <= spans[idx, 1]):
+                structural = any(a.startswith("<") or "[" in a or "]" in a for a in record.alts or ())
+                if regions is None or structural or (spans is not None and idx >= 0 and record.pos <= spans[idx, 1]):
                     candidates.append((None, str(record).rstrip("\n").encode("utf-8")))
                 else:
                     outside.append("\t".join([record.contig, str(record.pos), record.id or ".", record.ref,
