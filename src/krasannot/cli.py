@@ -47,13 +47,14 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
     import pandas as pd
 
     from .annotate.classify import classify_calls
-    from .annotate.normalize import reference_votes
     from .annotate.pipeline import annotate_calls, with_call_defaults
     from .evidence.kb import load_kb
     from .evidence.match import tag_resistance
-    from .io.inputs import BUILD_FREE, sniff_format, read_any
+    from .io.fusions import structural_records_to_calls
+    from .io.inputs import sniff_format, read_any
+    from .io.vcf import SV_INFO
     from .io.result import empty_skipped
-    from .reference.builds import BUILDS, choose_build, parse_build
+    from .reference.builds import BUILDS, parse_build
     from .reference.bundle import load_bundle, load_bundled_panel, with_reference_sequence
 
     requested = parse_build(args.build)
@@ -81,14 +82,18 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         regions = sorted({r for b, p in panels.items() if b in builds for r in p.regions()})
         spool = stack.enter_context(tempfile.TemporaryFile())
         read = read_any(path, fmt, sample=args.sample, regions=regions, use_index=not args.no_index,
-                        on_outside=spool.write)
+                        on_outside=spool.write, build=requested)
         reads.append((path, read))
         if read.n_outside:
             raw_outside.append((spool, ",".join(read.samples), read.format))
-    sequence_calls = pd.concat([r.calls for _, r in reads if r.format not in BUILD_FREE] or [pd.DataFrame()],
-                               ignore_index=True)
-    all_calls = pd.concat([with_call_defaults(r.calls) for _, r in reads], ignore_index=True)
     build, why = _chosen_build(requested, reads, panels, args.inputs[0], explain=True)
+    if build:  # symbolic and breakend VCF records become copy-number and fusion calls on the build's genes
+        for _, read in reads:
+            if read.format == "vcf" and SV_INFO in read.calls:
+                other, structural, sv_skipped = structural_records_to_calls(read.calls, build)
+                read.calls = pd.concat([other, structural], ignore_index=True)
+                read.skipped = pd.concat([read.skipped, sv_skipped], ignore_index=True)
+    all_calls = pd.concat([with_call_defaults(r.calls) for _, r in reads], ignore_index=True)
     panel = panels[build] if build else next(iter(panels.values()))
     if args.reference and build:
         panel = with_reference_sequence(panel, args.reference)

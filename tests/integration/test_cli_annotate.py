@@ -73,7 +73,7 @@ def test_bgzipped_indexed_and_streamed_give_the_same_annotation(tmp_path):
     a, b = read_tsv(indexed), read_tsv(streamed)
     assert a[a.status != "outside_panel"][cols].values.tolist() == b[b.status != "outside_panel"][cols].values.tolist()
     assert "outside_panel" not in set(a.status)  # the index skips them, and the summary says so
-    assert json.loads((tmp_path / "i.summary.json").read_text())["input"]["indexed_panel_regions_only"] is True
+    assert json.loads((tmp_path / "i.summary.json").read_text())["inputs"][0]["indexed_panel_regions_only"] is True
 
 
 def test_grch37_input_without_contig_lines_is_detected_from_ref_alleles(tmp_path):
@@ -242,7 +242,7 @@ def test_indexed_read_keeps_repeated_records_and_long_deletions_once(tmp_path):
     assert read_tsv(out)[["hgvsp_short", "alt_depth"]].values.tolist() == [
         ["p.G12C", "10"], ["p.G12C", "20"], ["p.R175H", "30"]]
     summary = json.loads((tmp_path / "dup.summary.json").read_text())
-    assert summary["input"]["checksum"].startswith("size:")
+    assert summary["inputs"][0]["checksum"].startswith("size:")
 
 
 def test_tiny_blocks_give_the_same_rows_and_line_numbers(tmp_path, monkeypatch):
@@ -297,7 +297,7 @@ def test_annotate_reads_a_maf_and_compares_its_protein_changes(tmp_path):
         ["P1", "p.G12C", "0.25", "p.G12C", "annotated"], ["P2", "p.E746_A750del", "0.5", "p.E746_A750del", "annotated"],
         ["P2", "p.R175H", "0.5", "p.R175C", "annotated"], ["P1", "", "0.5", "p.Q1552H", "outside_panel"]]
     summary = json.loads((tmp_path / "cohort.summary.json").read_text())
-    assert (summary["input"]["format"], summary["genome_build"]) == ("maf", "GRCh37")
+    assert (summary["inputs"][0]["format"], summary["genome_build"]) == ("maf", "GRCh37")
     assert summary["source_protein_changes"]["compared"] == 3 and summary["source_protein_changes"]["agree"] == 2
     assert summary["source_protein_changes"]["disagreements"][0].startswith("P2 TP53 ours p.R175H")
 
@@ -317,6 +317,6 @@ def test_bcf_gives_the_same_rows_as_its_vcf(tmp_path, indexed):
     assert main(["annotate", str(bcf), "--out", str(tmp_path / "b.tsv")]) == 0
     cols = ["sample", "chrom", "pos", "ref", "alt", "hgvsc", "hgvsp_short", "status", "depth", "alt_depth", "vaf"]
     assert read_tsv(tmp_path / "b.tsv")[cols].equals(read_tsv(tmp_path / "v.tsv")[cols])
-    summary = json.loads((tmp_path / "b.summary.json").read_text())["input"]
+    summary = json.loads((tmp_path / "b.summary.json").read_text())["inputs"][0]
     assert summary["indexed_panel_regions_only"] is indexed
 

@@ -89,10 +89,12 @@ def call_mask(term: Term, facts: CallFacts) -> np.ndarray:
     elif kind in ("amplification", "deep_deletion"):
         mask = gene_in & (t[C.CALL_TYPE] == M.CALL_TYPE_COPY_NUMBER) & (t[C.CN_STATE] == kind)
     elif kind == "fusion":
+        # the reader files a fusion under the partner whose active part it keeps (ALK of EML4::ALK, not
+        # ROS1 of ROS1::EYS); the partners stand in only where it could not say
         five, three = np.isin(t[C.FUSION_5P], term.genes), np.isin(t[C.FUSION_3P], term.genes)
-        mask = (t[C.CALL_TYPE] == M.CALL_TYPE_FUSION) & (five | three)
+        mask = (t[C.CALL_TYPE] == M.CALL_TYPE_FUSION) & np.where(t[C.GENE] != "", gene_in, five | three)
         if term.partner:
-            mask &= (five & (t[C.FUSION_3P] == term.partner)) | (three & (t[C.FUSION_5P] == term.partner))
+            mask &= (t[C.FUSION_3P] == term.partner) | (t[C.FUSION_5P] == term.partner)
     elif kind == "exon":
         mask = gene_in & _exon_event(term, facts)
     else:

@@ -52,8 +52,9 @@ def sniff_format(path: str) -> str:
 
 
 def read_any(path: str, input_format: str, *, sample: str | None, regions: list, use_index: bool,
-             on_outside: Callable[[bytes], object], panel=None) -> ReadResult:
-    """Read one input with the reader of its format; `panel` is needed only by ctDNA tables."""
+             on_outside: Callable[[bytes], object], panel=None, build: str = "auto") -> ReadResult:
+    """Read one input with the reader of its format; `panel` is needed only by ctDNA tables, `build`
+    only by segment files (to place segments on genes)."""
     if input_format == "maf":
         from .maf import read_maf
 
@@ -67,7 +68,7 @@ def read_any(path: str, input_format: str, *, sample: str | None, regions: list,
     if input_format == "cna":
         from .cnv import read_copy_number
 
-        return read_copy_number(path, sample=sample)
+        return read_copy_number(path, sample=sample, build=build)
     if input_format == "fusion":
         from .fusions import read_fusions
 

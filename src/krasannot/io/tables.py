@@ -77,12 +77,17 @@ def write_annotated_tsv(annotated: pd.DataFrame, path: str | os.PathLike, raw_ou
             cells[after_alt.index(C.STATUS)] = M.STATUS_OUTSIDE_PANEL
             cells[after_alt.index(C.SOURCE)] = raw_source
             suffix = ("\t" + "\t".join(cells) + "\n").encode("utf-8")
-            prefix = (raw_sample + "\t").encode("utf-8")
+            prefix = (_quoted(raw_sample) + "\t").encode("utf-8")
             for chunk in line_aligned(_spooled(spool)):
                 body = chunk[:-1] if chunk.endswith(b"\n") else chunk
                 handle.write(prefix)
                 handle.write(body.replace(b"\n", suffix + prefix))
                 handle.write(suffix)
+
+
+def _quoted(field: str) -> str:
+    """A field quoted the way pandas quotes the table's other rows, so the file reads back as one table."""
+    return f'"{field.replace(chr(34), 2 * chr(34))}"' if any(c in field for c in '"\t\n\r') else field
 
 
 def write_skipped_tsv(skipped: pd.DataFrame, path: str | os.PathLike) -> None:
