@@ -1,0 +1,28 @@
+# Annotate: every input of a sample (VCF, MAF, ctDNA, copy number, fusions, BAM genotype calls)
+# in one `krasannot annotate` call, one annotated table per sample.
+
+
+rule annotate:
+    input:
+        annotate_inputs,
+    output:
+        annotated="results/annotate/{sample}/{sample}.annotated.tsv",
+        summary="results/annotate/{sample}/{sample}.annotated.summary.json",
+    params:
+        krasannot=KRASANNOT,
+        build=report_build,
+        sample=annotate_sample_arg,
+        specimen=lambda wildcards: sample_row(wildcards)["specimen"],
+        reproducible="--reproducible" if config["reproducible"] else "",
+    conda:
+        "../envs/krasannot.yaml"
+    log:
+        "logs/annotate/{sample}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    shell:
+        "{params.krasannot} annotate {input} --build {params.build} --out {output.annotated} {params.sample}"
+        " --sample-id {wildcards.sample}"
+        " --specimen {params.specimen} {params.reproducible} > {log} 2>&1"
