@@ -98,6 +98,13 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
     if args.reference and build:
         panel = with_reference_sequence(panel, args.reference)
     other = next((p for b, p in panels.items() if b != panel.build), None)
+    if getattr(args, "sample_id", None):  # the sheet's ID for a tumour column named TUMOR, or a table's file name
+        read_samples = sorted({s for s in all_calls[C.SAMPLE].dropna() if s and "," not in s})
+        if len(read_samples) > 1:
+            raise UsageError(f"the inputs hold {len(read_samples)} samples ({', '.join(read_samples[:5])}), "
+                             f"and --sample-id names one", hint="choose the one to read with --sample")
+        all_calls[C.SAMPLE] = args.sample_id
+        raw_outside = [(spool, args.sample_id, fmt) for spool, _, fmt in raw_outside]
     annotated = annotate_calls(all_calls, panel, other)
     annotated = tag_resistance(classify_calls(annotated, specimen=args.specimen), kb)
     skipped = pd.concat([r.skipped for _, r in reads] + [empty_skipped()], ignore_index=True)
@@ -292,17 +299,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     sample = check_sample_id(args.sample)
     load_oncotree().check(args.tumor_type)  # before any input is read
-    args.sample = args.input_sample  # which sample of the inputs to read; all when there is one
+    args.sample, args.sample_id = args.input_sample, sample  # read --input-sample (or the one there is) as ID
     with ExitStack() as stack:
         result = annotate_inputs(args, stack)
-        annotated = result.annotated
-        read_samples = sorted({s for s in annotated[C.SAMPLE].dropna() if s and "," not in s})
-        if len(read_samples) > 1:
-            raise UsageError(f"the inputs hold {len(read_samples)} samples ({', '.join(read_samples[:5])}), "
-                             f"and run reports one", hint="name the one to read with --input-sample")
-        annotated = annotated.assign(**{C.SAMPLE: sample})
         args.sample = sample
-        annotated, matches, summary, kb = match_annotated(annotated, args)
+        annotated, matches, summary, kb = match_annotated(result.annotated, args)
         build = result.summary["genome_build"]
         vcf_inputs = [i["path"] for i in result.summary["inputs"] if i["format"] == "vcf"]
         provenance = {
@@ -322,7 +323,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                             input_vcf=vcf_inputs[0] if len(vcf_inputs) == 1 else None,
                             reproducible=args.reproducible)
         annotated_path = outdir / f"{sample}.annotated.tsv"
-        write_annotated_tsv(annotated, annotated_path, raw_outside=[(s, sample, f) for s, _, f in result.raw_outside])
+        write_annotated_tsv(annotated, annotated_path, raw_outside=result.raw_outside)
         write_skipped_tsv(result.skipped, _beside(str(annotated_path), ".skipped.tsv"))
     write_json(result.summary, _beside(str(annotated_path), ".summary.json"))
     print(f"{outdir}/{sample}.report.html: {_accounting(result.summary)}; {len(matches)} matches; "
@@ -414,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto (from ##contig lengths or REF alleles)")
     p.add_argument("--out", required=True, help="output TSV; a .summary.json is written beside it")
     p.add_argument("--sample", help="sample to read (default: ##tumor_sample, TUMOR, or all)")
+    p.add_argument("--sample-id", help="write this ID as the sample of every call (inputs of one sample)")
     p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue",
                    help="plasma flags low-VAF TP53 calls as possible clonal haematopoiesis")
     p.add_argument("--reproducible", action="store_true", help="fixed run time in the summary")

@@ -104,6 +104,7 @@ def test_acquired_resistance_after_sotorasib(tmp_path):
     assert "MET amplification" in set(resistant["matched_calls"])
     sensitive = matches[(matches["therapy"] == "sotorasib") & (matches["direction"] == "sensitive")].iloc[0]
     assert "resistant for sotorasib" in sensitive["conflict"]
+    assert "progressed on sotorasib" in sensitive["caveats"]
     assert "KRAS p.Y96D" in summary["resistance_alterations"] and "MET amplification" in summary[
         "resistance_alterations"]
     # the same alleles without the prior therapy: no acquired-resistance entry fires

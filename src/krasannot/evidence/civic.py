@@ -55,9 +55,10 @@ known partner)
     compound variants) is skipped and counted.
 
 Therapies
-    Drug names lower-cased. Several drugs are one therapy when the item says Combination, one entry
-    per drug when it says Substitutes (ids ``civic-eid<N>-<k>``), and are skipped when the item does
-    not say (the 2018 dumps have no interaction column) or says Sequential.
+    Drug names lower-cased, code names in brackets dropped ("Alectinib (CH5424802)" -> alectinib).
+    Several drugs are one therapy when the item says Combination, one entry per drug when it says
+    Substitutes (ids ``civic-eid<N>-<k>``), and are skipped when the item does not say (the 2018
+    dumps have no interaction column) or says Sequential.
 
 Origin
     Somatic -> ``origin: somatic``; Germline Mutation / Rare Germline -> ``origin: germline``;
@@ -289,9 +290,20 @@ def screen_evidence(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_DRUG_SEPARATOR = re.compile(r",(?![^()]*\))")   # "BEZ235 (NVP-BEZ235, Dactolisib),ARRY-142886": two drugs
+_ALIASES = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def drug_names(text: str) -> tuple[str, ...]:
+    """CIViC's drug list as lower-case names without the code names it puts in brackets
+    ("Alectinib (CH5424802)" -> alectinib), so a drug is named as the curated base names it."""
+    names = (_ALIASES.sub("", name).strip().lower() for name in _DRUG_SEPARATOR.split(text))
+    return tuple(name for name in names if name)
+
+
 def split_therapies(table: pd.DataFrame) -> pd.DataFrame:
     """therapies: a list of drug tuples per row (one for a combination, one per drug for substitutes)."""
-    drugs = table["drugs"].str.split(",").apply(lambda names: tuple(n.strip().lower() for n in names if n.strip()))
+    drugs = table["drugs"].apply(drug_names)
     interaction = table["drug_interaction_type"].str.strip().str.lower()
     several = drugs.str.len() > 1
     therapies = [

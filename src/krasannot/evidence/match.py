@@ -316,6 +316,9 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
             caveats.append("not_assessed: a wild-type requirement was not assayed in this sample")
         if not entry.confirmed:
             caveats.append(f"unconfirmed: {entry.unconfirmed}")
+        progressed = sorted(kb.expand_drugs(samples.at[s, "prior_therapies"]) & {d.lower() for d in entry.drugs})
+        if progressed and entry.direction == "sensitive":  # a drug the disease already progressed on
+            caveats.append(f"progressed on {', '.join(progressed)}")
         records.append({
             C.SAMPLE: samples.at[s, C.SAMPLE], C.LEVEL: level, C.THERAPY: entry.therapy,
             C.DIRECTION: entry.direction, C.TUMOR_TYPE: samples.at[s, C.TUMOR_TYPE], C.TUMOR_TYPE_MATCH: relation,
