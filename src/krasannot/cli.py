@@ -454,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--gene", help="only entries naming this gene")
     k.add_argument("--kb-dir", help="evidence directory (default: the shipped one)")
     k.set_defaults(func=cmd_kb_show)
+    from .evidence.civic import add_civic_parser
+
+    add_civic_parser(kb)
 
     ref = sub.add_parser("reference", help="transcript bundles").add_subparsers(dest="reference_command",
                                                                                required=True)

@@ -297,7 +297,7 @@ def test_hotspot_list_places_both_builds(panels):
         kras = spots.loc["KRAS G12"]
         assert panel.genome_bases(kras["contig"], kras["start"], kras["end"]) == reverse_complement(kras["ref_codon"])
         assert kras["ref_codon"] == "GGT"
-    assert len(spots) == 34
+    assert len(spots) == 37
 
 
 def test_error_model_and_test_statistics():

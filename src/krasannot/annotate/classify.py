@@ -42,6 +42,14 @@ def _first_term(consequence: pd.Series) -> pd.Series:
 def classify_function(annotated: pd.DataFrame) -> pd.DataFrame:
     """functional_class from the most severe consequence (and deep deletions as loss of function)."""
     first = _first_term(annotated[C.CONSEQUENCE])
+    # a call by name (ctDNA "BRCA2 S1982fs", "Q61*") has no consequence: its words say truncating
+    by_name = (first == "") & (annotated[C.CALL_TYPE] == M.CALL_TYPE_VARIANT)
+    truncating_words = annotated[C.ALTERATION].fillna("").astype(str).str.contains(
+        r"(?:fs|\*|[0-9]X|Ter)(?:\*?\d*)?$", regex=True)
+    inframe_words = annotated[C.ALTERATION].fillna("").astype(str).str.contains(
+        r"exon\s*\d+\s*(?:del|ins|dup)|ex\d+(?:del|ins)", case=False, regex=True)
+    first = first.where(~(by_name & truncating_words), "stop_gained")
+    first = first.where(~(by_name & inframe_words & ~truncating_words), "inframe_deletion")
     is_annotated = (annotated[C.STATUS] == M.STATUS_ANNOTATED).to_numpy()
     functional = np.select(
         [first.isin(LOSS_OF_FUNCTION_TERMS), first == "missense_variant", first.isin(INFRAME_TERMS),

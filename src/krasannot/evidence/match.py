@@ -35,21 +35,53 @@ class CallFacts:
                 (C.GENE, C.HGVSP_SHORT, C.FUNCTIONAL_CLASS, C.CALL_TYPE, C.CN_STATE, C.FUSION_5P, C.FUSION_3P,
                  C.ORIGIN, C.EXON, C.INTRON, C.CONSEQUENCE, C.CAVEATS)}
         self.text = text
-        self.alteration = annotated[C.ALTERATION].fillna("").astype(str).str.lower()
+        self.alteration = _Distinct(annotated[C.ALTERATION].fillna("").astype(str).str.lower())
         self.counted = counted_calls(annotated, include_filtered).to_numpy() & (self.sample_code >= 0)
         self.not_detected = (annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED).to_numpy() & (self.sample_code >= 0)
-        self.residue = residue_numbers(annotated).to_numpy()
-        self.exon = _number_of(annotated[C.EXON])
-        self.intron = _number_of(annotated[C.INTRON])
+        self.residue = _per_distinct(annotated[[C.PROTEIN_POSITION, C.ALTERATION]], residue_numbers)
+        self.exon = _per_distinct(annotated[[C.EXON]], lambda u: _number_of(u[C.EXON]))
+        self.intron = _per_distinct(annotated[[C.INTRON]], lambda u: _number_of(u[C.INTRON]))
         self.altering = np.isin(text[C.FUNCTIONAL_CLASS], PROTEIN_ALTERING)
         self.hotspot = annotated[C.HOTSPOT].astype(str).str.lower().isin(["true", "1"]).to_numpy()
         self.vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
-        self.first_consequence = pd.Series(text[C.CONSEQUENCE]).str.split("&").str[0].to_numpy()
+        self.first_consequence = _per_distinct(annotated[[C.CONSEQUENCE]],
+                                               lambda u: u[C.CONSEQUENCE].fillna("").astype(str).str.split("&").str[0])
         self.labels = _call_labels(annotated)
+        self._codes: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
+        self.masks: dict[Term, np.ndarray] = {}   # call_mask per term, computed once
+
+    def isin(self, column: str, values) -> np.ndarray:
+        """np.isin(text[column], values) on integer codes: comparing Python strings row by row is the
+        matcher's slowest step on a large cohort."""
+        if column not in self._codes:
+            codes, distinct = pd.factorize(self.text[column], sort=False)
+            self._codes[column] = (np.asarray(codes), {v: i for i, v in enumerate(distinct)})
+        codes, index = self._codes[column]
+        return np.isin(codes, [index[v] for v in values if v in index])
 
     def per_sample(self, mask: np.ndarray) -> np.ndarray:
         """Whether each sample has a row in `mask`."""
         return np.bincount(self.sample_code[mask], minlength=self.n_samples) > 0
+
+
+def _per_distinct(columns: pd.DataFrame, function) -> np.ndarray:
+    """function over the distinct rows of `columns`, spread back to every row: a cohort repeats the same
+    few hundred alleles, so string parsing runs on those, not on every call."""
+    codes = columns.fillna("").astype(str).groupby(list(columns.columns), sort=False).ngroup().to_numpy()
+    distinct = columns.fillna("").astype(str).drop_duplicates().reset_index(drop=True)
+    return np.asarray(function(distinct))[codes]
+
+
+class _Distinct:
+    """A text column as its distinct values + codes; .contains(pattern) matches the values once."""
+
+    def __init__(self, column: pd.Series):
+        codes, self.values = pd.factorize(column, sort=False)
+        self.codes = np.asarray(codes)
+
+    def contains(self, pattern: str, regex: bool = False) -> np.ndarray:
+        hits = pd.Series(self.values, dtype=object).str.contains(pattern, regex=regex).to_numpy(dtype=bool)
+        return hits[self.codes] if len(hits) else np.zeros(len(self.codes), dtype=bool)
 
 
 def _number_of(column: pd.Series) -> np.ndarray:
@@ -60,17 +92,23 @@ def _number_of(column: pd.Series) -> np.ndarray:
 
 def _call_labels(annotated: pd.DataFrame) -> np.ndarray:
     """'KRAS p.G12C (VAF 0.31)' per row, for the matched_calls column."""
-    records = annotated[[c for c in (C.GENE, C.HGVSP_SHORT, C.HGVSC, C.ALTERATION, C.CALL_TYPE, C.CN_STATE,
-                                     C.FUSION_5P, C.FUSION_3P) if c in annotated]].fillna("").to_dict("records")
+    described = annotated[[c for c in (C.GENE, C.HGVSP_SHORT, C.HGVSC, C.ALTERATION, C.CALL_TYPE, C.CN_STATE,
+                                       C.FUSION_5P, C.FUSION_3P) if c in annotated]]
+    text = _per_distinct(described, lambda u: [describe_call(r) for r in u.to_dict("records")])
     vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
-    return np.array([describe_call(r) + (f" (VAF {v:.3g})" if v == v else "") for r, v in zip(records, vaf)],
-                    dtype=object)
+    return np.array([d + (f" (VAF {v:.3g})" if v == v else "") for d, v in zip(text, vaf)], dtype=object)
 
 
 def call_mask(term: Term, facts: CallFacts) -> np.ndarray:
     """Rows (counted calls) that satisfy a call-level term, before sample-level conditions."""
+    if term not in facts.masks:
+        facts.masks[term] = _call_mask(term, facts)
+    return facts.masks[term]
+
+
+def _call_mask(term: Term, facts: CallFacts) -> np.ndarray:
     t = facts.text
-    gene_in = np.isin(t[C.GENE], term.genes)
+    gene_in = facts.isin(C.GENE, term.genes)
     kind = term.kind
     if kind == "exact":
         mask = gene_in & (t[C.HGVSP_SHORT] == term.protein)
@@ -91,7 +129,7 @@ def call_mask(term: Term, facts: CallFacts) -> np.ndarray:
     elif kind == "fusion":
         # the reader files a fusion under the partner whose active part it keeps (ALK of EML4::ALK, not
         # ROS1 of ROS1::EYS); the partners stand in only where it could not say
-        five, three = np.isin(t[C.FUSION_5P], term.genes), np.isin(t[C.FUSION_3P], term.genes)
+        five, three = facts.isin(C.FUSION_5P, term.genes), facts.isin(C.FUSION_3P, term.genes)
         mask = (t[C.CALL_TYPE] == M.CALL_TYPE_FUSION) & np.where(t[C.GENE] != "", gene_in, five | three)
         if term.partner:
             mask &= (t[C.FUSION_3P] == term.partner) | (t[C.FUSION_5P] == term.partner)
@@ -111,18 +149,18 @@ def call_mask(term: Term, facts: CallFacts) -> np.ndarray:
 def _exon_event(term: Term, facts: CallFacts) -> np.ndarray:
     """Exon-level events from the consequence, or from a by-name call ('EGFR exon 19 deletion')."""
     n = term.exon
-    named = facts.alteration.str.contains(rf"exon\s*{n}\b", regex=True).to_numpy()
+    named = facts.alteration.contains(rf"exon\s*{n}\b", regex=True)
     first = facts.first_consequence
     if term.exon_event == "inframe_deletion":
         by_allele = (facts.exon == n) & (first == "inframe_deletion")
-        by_name = named & facts.alteration.str.contains("del").to_numpy()
+        by_name = named & facts.alteration.contains("del")
     elif term.exon_event == "insertion":
         by_allele = (facts.exon == n) & (first == "inframe_insertion")
-        by_name = named & facts.alteration.str.contains("ins|dup", regex=True).to_numpy()
+        by_name = named & facts.alteration.contains("ins|dup", regex=True)
     else:  # skipping: a canonical splice-site change of the flanking introns (MET: introns 13 and 14)
         splice = np.isin(first, ["splice_acceptor_variant", "splice_donor_variant"])
         by_allele = splice & np.isin(facts.intron, [n - 1, n])
-        by_name = named & facts.alteration.str.contains("skip").to_numpy()
+        by_name = named & facts.alteration.contains("skip")
     return by_allele | by_name
 
 
@@ -130,7 +168,7 @@ def wild_type_state(term: Term, facts: CallFacts, residues_by_gene: dict[str, se
     """TRUE where no counted protein-altering change sits in the region and every gene of it was assayed;
     FALSE where a change is there; UNKNOWN (not assessed) otherwise."""
     t = facts.text
-    region = np.isin(t[C.GENE], term.genes) & facts.altering & (t[C.CALL_TYPE] == M.CALL_TYPE_VARIANT)
+    region = facts.isin(C.GENE, term.genes) & facts.altering & (t[C.CALL_TYPE] == M.CALL_TYPE_VARIANT)
     if term.residues:
         region &= np.isin(facts.residue, term.residues)
     altered = facts.per_sample(region & facts.counted)
@@ -156,8 +194,15 @@ def sample_conditions(term: Term, samples: pd.DataFrame, kb: KnowledgeBase) -> n
         ok &= (samples["specimen"] == term.specimen).to_numpy()
     if term.prior_therapy:
         wanted = kb.expand_drugs(term.prior_therapy)
-        ok &= np.array([bool(kb.expand_drugs(p) & wanted) for p in samples["prior_therapies"]], dtype=bool)
+        ok &= np.array([bool(expanded & wanted) for expanded in _expanded_prior(samples, kb)], dtype=bool)
     return ok
+
+
+def _expanded_prior(samples: pd.DataFrame, kb: KnowledgeBase) -> list[set[str]]:
+    """Each sample's prior therapies as drug names, expanded once per distinct history (a cohort has few)."""
+    keys = [frozenset(p) for p in samples["prior_therapies"]]
+    expanded = {k: kb.expand_drugs(k) for k in set(keys)}
+    return [expanded[k] for k in keys]
 
 
 def term_state(term: Term, facts: CallFacts, samples: pd.DataFrame, kb: KnowledgeBase,
@@ -272,7 +317,8 @@ def match_samples(annotated: pd.DataFrame, samples: pd.DataFrame, kb: KnowledgeB
                 continue
             if relation:
                 rows.append(row)
-            elif (state[s] == TRUE and entry.direction == "sensitive" and entry.level in OFF_LABEL_SOURCE_LEVELS):
+            elif (state[s] == TRUE and entry.direction == "sensitive" and entry.level in OFF_LABEL_SOURCE_LEVELS
+                  and entry.source == "curated"):  # an imported (CIViC) entry is never offered off-label
                 off_label.append(row)
     rows += _off_label_rows(rows, off_label)
     return _matches_table(rows, samples, facts, kb)
@@ -296,17 +342,26 @@ def _off_label_rows(rows: list, off_label: list) -> list:
 def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: KnowledgeBase) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=C.MATCH_COLUMNS)
-    masks: dict[str, np.ndarray] = {}
+    calls_of: dict[str, dict[int, np.ndarray]] = {}   # entry id -> sample -> its rows that fire the entry
+    per_entry: dict[str, tuple] = {}
+    names, types = samples[C.SAMPLE].to_numpy(), samples[C.TUMOR_TYPE].to_numpy()
+    prior = _expanded_prior(samples, kb)
     records = []
     for s, entry, relation, matched in rows:
-        if entry.id not in masks:
+        if entry.id not in calls_of:
             mask = np.zeros(len(facts.counted), dtype=bool)
             for term in positive_terms(entry.biomarker):
                 mask |= call_mask(term, facts)
-            masks[entry.id] = mask
-        calls = np.flatnonzero(masks[entry.id] & (facts.sample_code == s))
-        assayed = [f"{t.text.replace(' wild_type', '')}: none detected (assayed)" for t in entry.terms()
-                   if t.kind == "wild_type"] if matched else []
+            hits = np.flatnonzero(mask)
+            order = np.argsort(facts.sample_code[hits], kind="stable")
+            codes, starts = np.unique(facts.sample_code[hits][order], return_index=True)
+            calls_of[entry.id] = dict(zip(codes.tolist(), np.split(hits[order], starts[1:])))
+            per_entry[entry.id] = (
+                [f"{t.text.replace(' wild_type', '')}: none detected (assayed)" for t in entry.terms()
+                 if t.kind == "wild_type"], entry.biomarker_text(), format_citations(entry.citations))
+        calls = calls_of[entry.id].get(int(s), np.empty(0, dtype=np.int64))
+        wild_type_assayed, biomarker_text, citations = per_entry[entry.id]
+        assayed = wild_type_assayed if matched else []
         level = OFF_LABEL_LEVEL if relation == "off_label" else entry.level
         caveats = list(entry.caveats)
         caveats += [c for i in calls for c in facts.text[C.CAVEATS][i].split(";") if c]
@@ -316,18 +371,18 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
             caveats.append("not_assessed: a wild-type requirement was not assayed in this sample")
         if not entry.confirmed:
             caveats.append(f"unconfirmed: {entry.unconfirmed}")
-        progressed = sorted(kb.expand_drugs(samples.at[s, "prior_therapies"]) & {d.lower() for d in entry.drugs})
+        progressed = sorted(prior[s] & {d.lower() for d in entry.drugs})
         if progressed and entry.direction == "sensitive":  # a drug the disease already progressed on
             caveats.append(f"progressed on {', '.join(progressed)}")
         records.append({
-            C.SAMPLE: samples.at[s, C.SAMPLE], C.LEVEL: level, C.THERAPY: entry.therapy,
-            C.DIRECTION: entry.direction, C.TUMOR_TYPE: samples.at[s, C.TUMOR_TYPE], C.TUMOR_TYPE_MATCH: relation,
-            C.BIOMARKER: entry.biomarker_text(), C.MATCHED_CALLS: "; ".join([*facts.labels[calls], *assayed]),
+            C.SAMPLE: names[s], C.LEVEL: level, C.THERAPY: entry.therapy,
+            C.DIRECTION: entry.direction, C.TUMOR_TYPE: types[s], C.TUMOR_TYPE_MATCH: relation,
+            C.BIOMARKER: biomarker_text, C.MATCHED_CALLS: "; ".join([*facts.labels[calls], *assayed]),
             C.ASSESSMENT: "matched" if matched else "not_assessed", C.CONFLICT: "",
             C.CAVEATS: "; ".join(dict.fromkeys(caveats)), C.EVIDENCE_ID: entry.id,
             C.EVIDENCE_TUMOR_TYPES: ",".join(entry.tumor_types), C.LEVEL_AMP: amp_tier(level),
             C.LEVEL_ESCAT: escat(level), C.LEVEL_ONCOKB: oncokb_level(level),
-            C.CITATIONS: format_citations(entry.citations), C.SUMMARY: entry.summary,
+            C.CITATIONS: citations, C.SUMMARY: entry.summary,
             C.EVIDENCE_SOURCE: entry.source, "_sample_order": s, "_drugs": entry.drugs,
             "_context": entry.context})
     matches = pd.DataFrame(records)
