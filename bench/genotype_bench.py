@@ -14,7 +14,6 @@ rotation; the best time of each is compared.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys

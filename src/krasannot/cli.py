@@ -292,7 +292,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """annotate -> match -> report for one sample, in memory, writing only when every step succeeded."""
     from pathlib import Path as _Path
 
-    from .io.tables import file_sha256, write_annotated_tsv, write_json, write_skipped_tsv
+    from .io.tables import write_annotated_tsv, write_json, write_skipped_tsv
     from .report.render import check_sample_id, write_sample_report
 
     from .evidence.oncotree import load_oncotree

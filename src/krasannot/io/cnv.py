@@ -39,10 +39,8 @@ A gene's log2 from segments is the overlap-weighted mean of the segments over it
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
-import zlib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -55,7 +53,7 @@ from .. import models as M
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import BUILDS, CONTIG_LENGTHS, canonical_contig, parse_build
 from .result import ReadResult
-from .tables import file_sha256
+from .tables import file_sha256, read_input_bytes
 
 # log2 thresholds (see the module docstring for where they come from)
 LOG2_DEEP_DELETION = -1.2
@@ -91,25 +89,8 @@ def read_text(path: str) -> tuple[list[str], str]:
 
     Errors name the file, and for bad UTF-8 the line.
     """
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        raise InputFormatError("file not found", path=path, hint="check the path") from None
-    except OSError as exc:
-        raise InputFormatError(f"cannot open ({exc.strerror})", path=path) from None
+    raw = read_input_bytes(path)
     checksum = "sha256:" + file_sha256(path)
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except EOFError:
-            raise InputFormatError("truncated gzip file: the compressed data ends early", path=path,
-                                   hint="the file is incomplete; copy it again or re-create it") from None
-        except (gzip.BadGzipFile, zlib.error) as exc:
-            raise InputFormatError(f"corrupt gzip file ({exc})", path=path,
-                                   hint="the file is damaged; copy it again or re-create it") from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -24,7 +24,7 @@ from ..errors import InputFormatError, UsageError
 from ..reference.backmap import (KIND_BY_NAME, BackMapped, back_map, parse_codons, protein_short,
                                  split_gene_prefix)
 from ..reference.bundle import Panel
-from .maf import _file_bytes
+from .tables import read_input_bytes
 from .result import SKIPPED_COLUMNS, ReadResult
 from .tables import file_sha256
 
@@ -210,7 +210,7 @@ def read_ctdna(path: str, panel: Panel, sample: str | None = None) -> ReadResult
     sample : keep only this sample (a table without a sample column is this sample).
     """
     path = str(path)
-    text = _decode(_file_bytes(path), path)
+    text = _decode(read_input_bytes(path), path)
     lines = text.split("\n")
     found = _header_and_separator(lines)
     if found is None:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import re
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +21,7 @@ from .. import columns as C
 from .. import models as M
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_build
-from .tables import file_sha256
+from .tables import file_sha256, read_input_bytes
 
 MAF_CALLS_COLUMNS = C.CALLS_COLUMNS + [C.STATUS, C.SOURCE_HGVSP_SHORT, C.SOURCE_TRANSCRIPT, C.SOURCE_GENE]
 
@@ -53,27 +51,6 @@ def looks_like_maf(first_lines: list[str]) -> bool:
         if line.strip() and not line.startswith("#"):
             return set(REQUIRED) <= set(line.lstrip("\ufeff").rstrip("\r\n").split("\t"))
     return False
-
-
-def _file_bytes(path: str) -> bytes:
-    """The decompressed content, BOM removed; errors name what is wrong with the file."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        raise InputFormatError("file not found", path=path, hint="check the path") from None
-    except OSError as exc:
-        raise InputFormatError(f"cannot open ({exc.strerror})", path=path) from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)  # handles multi-member (bgzip) files too
-        except EOFError:
-            raise InputFormatError("truncated gzip file: the compressed data ends early", path=path,
-                                   hint="the file is incomplete; copy it again or re-create it") from None
-        except (gzip.BadGzipFile, zlib.error) as exc:
-            raise InputFormatError(f"corrupt gzip file ({exc})", path=path,
-                                   hint="the file is damaged; copy it again or re-create it") from None
-    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
 
 
 def _lines(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,7 +111,7 @@ def read_maf(path: str, *, sample: str | None = None) -> MafRead:
     sample : keep only this Tumor_Sample_Barcode.
     """
     path = str(path)
-    data = _file_bytes(path)
+    data = read_input_bytes(path)
     starts, ends, n_tabs = _lines(data) if data else (np.zeros(0, dtype=np.int64),) * 3
     filled = ends > starts
     if not filled.any():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import tempfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -14,6 +16,7 @@ import pandas as pd
 
 from .. import columns as C
 from .. import models as M
+from ..errors import InputFormatError
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -23,6 +26,27 @@ def file_sha256(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_input_bytes(path: str) -> bytes:
+    """The decompressed content, BOM removed; errors name what is wrong with the file."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise InputFormatError("file not found", path=path, hint="check the path") from None
+    except OSError as exc:
+        raise InputFormatError(f"cannot open ({exc.strerror})", path=path) from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)  # handles multi-member (bgzip) files too
+        except EOFError:
+            raise InputFormatError("truncated gzip file: the compressed data ends early", path=path,
+                                   hint="the file is incomplete; copy it again or re-create it") from None
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            raise InputFormatError(f"corrupt gzip file ({exc})", path=path,
+                                   hint="the file is damaged; copy it again or re-create it") from None
+    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
 
 
 @contextmanager
