@@ -48,7 +48,7 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
 
     from .annotate.classify import classify_calls
     from .annotate.pipeline import annotate_calls, with_call_defaults
-    from .evidence.kb import load_kb
+    from .evidence.kb import shipped_kb
     from .evidence.match import tag_resistance
     from .io.fusions import structural_records_to_calls
     from .io.inputs import sniff_format, read_any
@@ -66,14 +66,14 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         requested = custom.build
     else:
         panels = {b: load_bundled_panel(b) for b in BUILDS}
-    kb = load_kb()  # first, so a broken evidence base stops the run before any input is read
+    kb = shipped_kb()  # first, so a broken evidence base stops the run before any input is read
     formats = {path: sniff_format(path) for path in args.inputs}
     reads, raw_outside = [], []
     # ctDNA tables are placed on the genome through the panel, so they are read once the build is known
     for path in sorted(args.inputs, key=lambda p: formats[p] == "ctdna"):
         fmt = formats[path]
         if fmt == "ctdna":
-            build = _chosen_build(requested, reads, panels, path)
+            build = _chosen_build(requested, reads, panels, path)[0]
             panel_for_table = panels.get(build or "GRCh38", next(iter(panels.values())))
             reads.append((path, read_any(path, fmt, sample=args.sample, regions=[], use_index=False,
                                          on_outside=None, panel=panel_for_table)))
@@ -86,7 +86,7 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         reads.append((path, read))
         if read.n_outside:
             raw_outside.append((spool, ",".join(read.samples), read.format))
-    build, why = _chosen_build(requested, reads, panels, args.inputs[0], explain=True)
+    build, why = _chosen_build(requested, reads, panels, args.inputs[0])
     if build:  # symbolic and breakend VCF records become copy-number and fusion calls on the build's genes
         for _, read in reads:
             if read.format == "vcf" and SV_INFO in read.calls:
@@ -133,30 +133,26 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
     return _Annotated(annotated, summary, raw_outside, skipped)
 
 
-def _chosen_build(requested: str, reads: list, panels: dict, path: str, explain: bool = False):
-    """The build of the inputs read so far: from ##contig lengths, a MAF's NCBI_Build, or REF votes."""
+def _chosen_build(requested: str, reads: list, panels: dict, path: str) -> tuple[str | None, str]:
+    """The build of the inputs read so far, and why: ##contig lengths, a MAF's NCBI_Build, or REF votes."""
     import pandas as pd
 
     from .annotate.normalize import reference_votes
+    from .annotate.pipeline import has_genomic_allele
     from .io.inputs import BUILD_FREE
     from .reference.builds import choose_build
 
     sequence = [r for _, r in reads if r.format not in BUILD_FREE]
-    calls = pd.concat([r.calls for r in sequence], ignore_index=True) if sequence else None
-    if calls is not None and len(calls):  # only calls with a genomic allele can vote
-        variant = (calls[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT
-                   if C.CALL_TYPE in calls else True)
-        allele = calls[C.REF].fillna("").astype(str) + calls[C.ALT].fillna("").astype(str)
-        calls = calls[variant & calls[C.POS].notna() & (allele != "")]
-    if calls is None or not len(calls):
+    calls = pd.concat([r.calls for r in sequence], ignore_index=True) if sequence else pd.DataFrame()
+    if len(calls):
+        calls = calls[has_genomic_allele(calls)]  # only calls with a genomic allele can vote
+    if not len(calls):
         build = None if requested == "auto" else requested
-        why = "given" if build else "no sequence call to tell the build from"
-        return (build, why) if explain else build
+        return build, "given" if build else "no sequence call to tell the build from"
     lengths = next((r.contig_lengths for r in sequence if r.contig_lengths), {})
     declared = next((r.declared_build for r in sequence if r.declared_build), None)
     votes = reference_votes(calls, list(panels.values()))
-    build, why = choose_build(requested, lengths, votes, len(calls), path, declared=declared)
-    return (build, why) if explain else build
+    return choose_build(requested, lengths, votes, len(calls), path, declared=declared)
 
 
 def _created(args: argparse.Namespace) -> str:
@@ -253,10 +249,10 @@ def match_annotated(annotated, args: argparse.Namespace):
     import pandas as pd
 
     from .annotate.classify import classify_calls, summarize_samples
-    from .evidence.kb import load_kb
+    from .evidence.kb import shipped_kb
     from .evidence.match import match_samples, tag_resistance
 
-    kb = load_kb()
+    kb = shipped_kb()
     tumor_type = kb.oncotree.check(args.tumor_type)
     prior = _prior_therapies(args.prior_therapy, kb)
     if args.sample:
@@ -333,18 +329,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _panel_genes() -> tuple[dict[str, str], set[str]]:
     """Proteins of the panel's genes, and every gene name the product knows (panel + gene loci)."""
-    from importlib import resources
-
+    from .io.cnv import gene_loci
     from .reference.bundle import load_bundled_panel
 
     proteins = {tx.gene: tx.protein for tx in load_bundled_panel("GRCh38").transcripts}
-    loci = resources.files("krasannot.resources").joinpath("genes/gene_loci.tsv")
-    known = set(proteins)
-    if loci.is_file():
-        for line in loci.read_text("utf-8").splitlines():
-            if line and not line.startswith("#"):
-                known.add(line.split("\t")[0])
-    return proteins, known
+    return proteins, set(proteins) | set(gene_loci("GRCh38")["gene"])
 
 
 def cmd_kb_validate(args: argparse.Namespace) -> int:

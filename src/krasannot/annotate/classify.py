@@ -134,7 +134,7 @@ def counted_calls(annotated: pd.DataFrame, include_filtered: bool = False) -> pd
 
 
 def assessed_residues(annotated: pd.DataFrame) -> dict[str, set]:
-    """gene -> residues assayed wild-type (not_detected rows), with "gene" in the set for a whole-gene claim."""
+    """(sample, gene) -> residues assayed wild-type (not_detected rows); "gene" in the set for a whole-gene claim."""
     rows = annotated[annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED]
     out: dict[str, set] = {}
     for (sample, gene), position in zip(zip(rows[C.SAMPLE], rows[C.GENE].fillna("")), residue_numbers(rows)):

@@ -32,6 +32,14 @@ def with_call_defaults(calls: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def has_genomic_allele(calls: pd.DataFrame) -> np.ndarray:
+    """Variant rows with a position and an allele: what the sequence steps (and build votes) can use."""
+    allele = calls[C.REF].fillna("").astype(str) + calls[C.ALT].fillna("").astype(str)
+    variant = (calls[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT
+               if C.CALL_TYPE in calls else True)
+    return (variant & calls[C.POS].notna() & (allele != "")).to_numpy()
+
+
 def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None = None) -> pd.DataFrame:
     """Normalize, check REF, locate on transcripts, merge same-codon SNVs, predict consequences,
     and set the input's own annotation (CSQ/ANN) beside ours.
@@ -43,9 +51,7 @@ def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None 
     frame = with_call_defaults(calls)
     if C.MNV_MERGE not in frame:
         frame[C.MNV_MERGE] = ""
-    allele = frame[C.REF].fillna("").astype(str) + frame[C.ALT].fillna("").astype(str)
-    has_allele = ((frame[C.CALL_TYPE] == M.CALL_TYPE_VARIANT) & frame[C.POS].notna()
-                  & (allele != "")).to_numpy()
+    has_allele = has_genomic_allele(frame)
     parts = []
     if has_allele.any():
         sequence = frame[has_allele]

@@ -6,6 +6,7 @@ YAML is read with yaml.safe_load only: an evidence file is data and can never ru
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import json
 import re
@@ -209,6 +210,12 @@ def _entry(raw: dict, path: str) -> Entry:
 
 def default_kb_dir():
     return resources.files("krasannot.resources").joinpath("evidence")
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_kb() -> KnowledgeBase:
+    """The evidence base the package ships, loaded (and schema-checked) once per process."""
+    return load_kb()
 
 
 def load_kb(directory=None, extra_files: list[str] | None = None) -> KnowledgeBase:

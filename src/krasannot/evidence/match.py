@@ -7,6 +7,8 @@ over a region nobody assayed is neither true nor false but "not assessed".
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -46,9 +48,14 @@ class CallFacts:
         self.vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
         self.first_consequence = _per_distinct(annotated[[C.CONSEQUENCE]],
                                                lambda u: u[C.CONSEQUENCE].fillna("").astype(str).str.split("&").str[0])
-        self.labels = _call_labels(annotated)
+        self._annotated = annotated
         self._codes: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
         self.masks: dict[Term, np.ndarray] = {}   # call_mask per term, computed once
+
+    @functools.cached_property
+    def labels(self) -> np.ndarray:
+        """'KRAS p.G12C (VAF 0.31)' per row: only a matches table needs them, not resistance tagging."""
+        return _call_labels(self._annotated)
 
     def isin(self, column: str, values) -> np.ndarray:
         """np.isin(text[column], values) on integer codes: comparing Python strings row by row is the
@@ -270,7 +277,7 @@ def tag_resistance(annotated: pd.DataFrame, kb: KnowledgeBase) -> pd.DataFrame:
 
 
 def sample_facts(samples: pd.DataFrame) -> pd.DataFrame:
-    """Normalise sample metadata: prior therapies to sets of lower-case names, defaults for the rest."""
+    """Normalise sample metadata: prior therapies to sets of names (drugs or classes), defaults for the rest."""
     out = samples.copy()
     for column, default in (("specimen", "tissue"), ("prior_therapies", ""), ("msi_high", False), ("tmb", np.nan)):
         if column not in out:
@@ -383,8 +390,7 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
             C.EVIDENCE_TUMOR_TYPES: ",".join(entry.tumor_types), C.LEVEL_AMP: amp_tier(level),
             C.LEVEL_ESCAT: escat(level), C.LEVEL_ONCOKB: oncokb_level(level),
             C.CITATIONS: citations, C.SUMMARY: entry.summary,
-            C.EVIDENCE_SOURCE: entry.source, "_sample_order": s, "_drugs": entry.drugs,
-            "_context": entry.context})
+            C.EVIDENCE_SOURCE: entry.source, "_sample_order": s, "_drugs": entry.drugs})
     matches = pd.DataFrame(records)
     matches[C.CONFLICT] = _conflicts(matches)
     matches["_level_order"] = matches[C.LEVEL].map(LEVEL_ORDER)
