@@ -263,16 +263,22 @@ def _pick_sample(path: str, samples: list[str], sample: str | None) -> list[str]
     return [sample]
 
 
-def read_cna_matrix(path: str, sample: str | None = None, *, lines: list[str] | None = None,
-                    checksum: str = "") -> ReadResult:
-    """A cBioPortal discrete matrix (data_cna.txt): one row per gene, one column per sample."""
-    path = str(path)
+def _header_and_rows(path: str, lines: list[str] | None, checksum: str, empty_hint: str):
+    """Lines (read here unless given), checksum, the header's 0-based line, rows as strings and their line numbers."""
     if lines is None:
         lines, checksum = read_text(path)
     head = first_header_line(lines)
     if head is None:
-        raise InputFormatError("file is empty", path=path, hint="give a data_cna.txt with a header line and rows")
+        raise InputFormatError("file is empty", path=path, hint=empty_hint)
     frame, line_numbers = parse_table(path, lines, head)
+    return lines, checksum, head, frame, line_numbers
+
+
+def read_cna_matrix(path: str, sample: str | None = None, *, lines: list[str] | None = None,
+                    checksum: str = "") -> ReadResult:
+    """A cBioPortal discrete matrix (data_cna.txt): one row per gene, one column per sample."""
+    path = str(path)
+    lines, checksum, head, frame, line_numbers = _header_and_rows(path, lines, checksum, "give a data_cna.txt with a header line and rows")
     if "Hugo_Symbol" not in frame.columns:
         raise InputFormatError("missing the Hugo_Symbol column", path=path, line=head + 1,
                                hint="a data_cna.txt needs Hugo_Symbol, then one column per sample")
@@ -317,12 +323,7 @@ def read_segments(path: str, sample: str | None = None, build: str = "auto", *, 
                   checksum: str = "") -> ReadResult:
     """A segment file (.seg): sample, chrom, start, end, [num.mark], log2 -> calls per copy-number gene."""
     path = str(path)
-    if lines is None:
-        lines, checksum = read_text(path)
-    head = first_header_line(lines)
-    if head is None:
-        raise InputFormatError("file is empty", path=path, hint="give a .seg with a header line and segments")
-    frame, line_numbers = parse_table(path, lines, head)
+    lines, checksum, head, frame, line_numbers = _header_and_rows(path, lines, checksum, "give a .seg with a header line and segments")
     if len(frame.columns) < 5:
         raise InputFormatError(f"a segment file needs at least 5 columns, the header names {len(frame.columns)}",
                                path=path, line=head + 1, hint="ID chrom loc.start loc.end num.mark seg.mean")
@@ -406,12 +407,7 @@ def read_cn_table(path: str, sample: str | None = None, *, lines: list[str] | No
     A row's state is its cn_state where given, else from copy_number, else from log2.
     """
     path = str(path)
-    if lines is None:
-        lines, checksum = read_text(path)
-    head = first_header_line(lines)
-    if head is None:
-        raise InputFormatError("file is empty", path=path, hint="give a TSV with a header line and rows")
-    frame, line_numbers = parse_table(path, lines, head)
+    lines, checksum, head, frame, line_numbers = _header_and_rows(path, lines, checksum, "give a TSV with a header line and rows")
     names = {c.strip().lower(): c for c in frame.columns}
     column = {key: next((names[a] for a in aliases if a in names), None) for key, aliases in _TSV_ALIASES.items()}
     if column["gene"] is None or not any(column[k] for k in ("copy_number", "cn_state", "log2")):
