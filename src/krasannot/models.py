@@ -52,6 +52,9 @@ SO_TERMS_BY_SEVERITY = [
     ("inframe_deletion", "MODERATE"),
     ("missense_variant", "MODERATE"),
     ("splice_region_variant", "LOW"),
+    ("splice_donor_5th_base_variant", "LOW"),
+    ("splice_donor_region_variant", "LOW"),
+    ("splice_polypyrimidine_tract_variant", "LOW"),
     ("stop_retained_variant", "LOW"),
     ("synonymous_variant", "LOW"),
     ("coding_sequence_variant", "MODIFIER"),
@@ -66,6 +69,10 @@ SO_IMPACT = dict(SO_TERMS_BY_SEVERITY)
 SPLICE_SITE_INTRON_BASES = 2
 SPLICE_REGION_INTRON_BASES = 8
 SPLICE_REGION_EXON_BASES = 3
+# VEP's finer terms (release 105 on): intron base +5, bases +3..+6 of the donor side, -3..-17 of the acceptor side
+SPLICE_DONOR_5TH_BASE = 5
+SPLICE_DONOR_REGION_BASES = (3, 6)
+SPLICE_POLYPYRIMIDINE_BASES = (3, 17)
 
 # standard genetic code, codons in TCAG order
 _BASES = "TCAG"

@@ -29,7 +29,7 @@ def kras_snv(panels, build, c, cds_alt):
     (36, "C", "c.36T>C", "p.Gly12=", "p.G12=", "synonymous_variant"),
     (181, "T", "c.181C>T", "p.Gln61Ter", "p.Q61*", "stop_gained"),
     (1, "G", "c.1A>G", "p.Met1?", "p.M1?", "start_lost"),
-    (565, "C", "c.565T>C", "p.Ter189GlnextTer?", "p.*189Qext*?", "stop_lost"),
+    (565, "C", "c.565T>C", "p.Ter189GlnextTer8", "p.*189Qext*8", "stop_lost"),  # 3'UTR from the shipped region
     (111, "A", "c.111G>A", "p.Glu37=", "p.E37=", "splice_region_variant&synonymous_variant"),
 ])
 def test_kras_single_base_classes(panels, annotate_rows, build, c, alt, hgvsc, hgvsp, short, consequence):
@@ -39,28 +39,42 @@ def test_kras_single_base_classes(panels, annotate_rows, build, c, alt, hgvsc, h
 
 @pytest.mark.parametrize("build", ["GRCh37", "GRCh38"])
 def test_splice_and_utr_positions(panels, annotate_rows, build):
+    from krasannot.reference.regions import GeneRegionSequence
+
     exon2_last = genomic(panels, build, "KRAS", 111)   # minus strand: intron 2 lies below it
     exon3_first = genomic(panels, build, "KRAS", 112)
     cds1 = genomic(panels, build, "KRAS", 1)
     stop_last = genomic(panels, build, "KRAS", 567)
-    rows = [("12", exon2_last - 1, "C", "T"),      # c.111+1G>A
-            ("12", exon2_last - 5, "A", "G"),      # c.111+5T>C
-            ("12", exon3_first + 2, "T", "C"),     # c.112-2A>G
-            ("12", exon3_first + 30, "T", "C"),    # deep intronic, nearer exon 3
-            ("12", cds1 + 5, "G", "A"),            # c.-5C>T (exon 2 starts at c.-10)
-            ("12", cds1 + 14, "G", "A"),           # c.-11-3C>T: exon 1 is all UTR
-            ("12", stop_last - 5, "C", "T")]       # c.*5G>A
+    named = [(exon2_last - 1, "111+1"), (exon2_last - 5, "111+5"), (exon3_first + 2, "112-2"),
+             (exon3_first + 30, "112-30"),  # deep intronic, nearer exon 3
+             (cds1 + 5, "-5"),              # exon 2 starts at c.-10
+             (cds1 + 14, "-11-3"),          # exon 1 is all UTR
+             (stop_last - 5, "*5"), (exon2_last - 3, "111+3"), (exon3_first + 10, "112-10")]
+    # REF alleles are the genome's: the shipped KRAS region knows intron and UTR bases, and checks them
+    region = GeneRegionSequence(build)
+    rows, expected = [], []
+    for pos, name in named:
+        ref = region.fetch("12", pos, pos)
+        alt = next(b for b in "ACGT" if b != ref)
+        rows.append(("12", pos, ref, alt))
+        expected.append(f"c.{name}{COMPLEMENT[ref]}>{COMPLEMENT[alt]}")
     out = annotate_rows(build, rows)
-    assert out["hgvsc"].tolist() == ["c.111+1G>A", "c.111+5T>C", "c.112-2A>G", "c.112-30A>G", "c.-5C>T", "c.-11-3C>T",
-                                    "c.*5G>A"]
-    assert out["consequence"].tolist() == ["splice_donor_variant", "splice_region_variant&intron_variant",
+    assert (out["status"] == "annotated").all()
+    assert out["hgvsc"].tolist() == expected
+    assert out["consequence"].tolist() == ["splice_donor_variant", "splice_donor_5th_base_variant&intron_variant",
                                            "splice_acceptor_variant", "intron_variant",
-                                           "5_prime_UTR_variant", "splice_region_variant&intron_variant",
-                                           "3_prime_UTR_variant"]
+                                           "5_prime_UTR_variant",
+                                           "splice_region_variant&splice_polypyrimidine_tract_variant&intron_variant",
+                                           "3_prime_UTR_variant", "splice_donor_region_variant&intron_variant",
+                                           "splice_polypyrimidine_tract_variant&intron_variant"]
     assert out["intron"].tolist()[:4] == ["2/4", "2/4", "2/4", "2/4"]
-    assert out["exon"].tolist()[4:] == ["2/5", "", "5/5"]
+    assert out["exon"].tolist()[4:7] == ["2/5", "", "5/5"]
     assert out["intron"].tolist()[5] == "1/4"
     assert (out["hgvsp"] == "").all()
+    # a wrong intron REF is now caught, as in the CDS
+    wrong = next(b for b in "ACGT" if b != rows[3][2])
+    assert annotate_rows(build, [("12", rows[3][1], wrong, rows[3][3] if rows[3][3] != wrong else rows[3][2])]
+                         ).iloc[0]["status"] == "ref_mismatch"
 
 
 @pytest.mark.parametrize("build", ["GRCh37", "GRCh38"])
@@ -196,10 +210,9 @@ def test_two_base_inversion_is_inv_and_still_l858r(panels, annotate_rows, build)
 def test_intron_edge_insertion_shifts_into_the_exon_when_intron_bases_are_known(panels):
     """csf_ctdna row 7:55248980 ins TCCAGGAAGCCT (GRCh37): VEP says c.2284-5_2290dup, p.A763_Y764insFQEA.
 
-    The panel bundle does not know intron 19, so the call keeps its intronic position; with the
-    intron's last bases known (as --reference supplies them) it shifts into exon 20.
+    The shipped EGFR gene region knows intron 19's last bases, so the insertion shifts into exon 20;
+    a panel without intron sequence keeps the caller's intronic position.
     """
-    import dataclasses
     import pandas as pd
     from krasannot.annotate.pipeline import annotate_calls
     from krasannot.reference.bundle import Panel
@@ -208,17 +221,13 @@ def test_intron_edge_insertion_shifts_into_the_exon_when_intron_bases_are_known(
     # MAF Start_Position 55248980 is the base before the insertion; ref "" inserts before pos
     calls = pd.DataFrame([("S", "7", 55248981, "-", "TCCAGGAAGCCT")], columns=["sample", "chrom", "pos", "ref", "alt"])
     row = annotate_calls(calls, panel).iloc[0]
-    assert (row["hgvsc"], row["hgvsp_short"]) == ("c.2284-6_2284-5insTCCAGGAAGCCT", "")
-
-    egfr = panel.by_gene["EGFR"]
-    exon20_first = genomic(panels, "GRCh37", "EGFR", 2284)
-    assert panel.genome_bases("7", exon20_first, exon20_first + 6) == "GAAGCCT"
-    genome = list(egfr.genome)
-    genome[exon20_first - 5 - egfr.span_start:exon20_first - egfr.span_start] = "TCCAG"  # intron 19's last bases
-    known = dataclasses.replace(egfr, genome="".join(genome))
-    panel_known = Panel(build="GRCh37", transcripts=[known if t is egfr else t for t in panel.transcripts])
-    row = annotate_calls(calls, panel_known).iloc[0]
     assert (row["hgvsc"], row["hgvsp_short"]) == ("c.2284-5_2290dup", "p.A763_Y764insFQEA")
+
+    cds_only = Panel(build="GRCh37", transcripts=panel.transcripts)  # no sequence source
+    exon20_first = genomic(panels, "GRCh37", "EGFR", 2284)
+    assert cds_only.genome_bases("7", exon20_first - 5, exon20_first + 6) == "NNNNNGAAGCCT"
+    row = annotate_calls(calls, cds_only).iloc[0]
+    assert (row["hgvsc"], row["hgvsp_short"]) == ("c.2284-6_2284-5insTCCAGGAAGCCT", "")
 
 
 def test_ref_mismatch_names_the_build_the_allele_fits(panels, annotate_rows):

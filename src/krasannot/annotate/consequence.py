@@ -97,29 +97,40 @@ def _c_notation(tx: Transcript, anchor: np.ndarray, offset: np.ndarray) -> np.nd
 
 
 def _splice_intervals(tx: Transcript) -> dict[str, np.ndarray]:
-    """Genomic intervals of splice donor/acceptor sites and the splice regions (VEP's sizes)."""
+    """Genomic intervals of splice donor/acceptor sites, the splice regions (VEP's sizes), and
+    VEP's donor 5th base, donor region and polypyrimidine tract."""
     site, region_i, region_e = M.SPLICE_SITE_INTRON_BASES, M.SPLICE_REGION_INTRON_BASES, M.SPLICE_REGION_EXON_BASES
+    fifth, (dr_near, dr_far), (py_near, py_far) = (M.SPLICE_DONOR_5TH_BASE, M.SPLICE_DONOR_REGION_BASES,
+                                                     M.SPLICE_POLYPYRIMIDINE_BASES)
     ex = tx.exons
     if len(ex) < 2:
         empty = np.zeros((0, 2), dtype=np.int64)
-        return {"donor": empty, "acceptor": empty, "region": empty}
+        return dict.fromkeys(("donor", "acceptor", "region", "donor_5th", "donor_region", "polypyrimidine"), empty)
+    # intron bases counted from the donor (+k) and acceptor (-k) ends, in genomic coordinates
     if tx.strand == "+":
         up_edge, down_edge = ex[:-1, 1], ex[1:, 0]   # last base of the upstream exon, first of the next
-        donor = np.stack([up_edge + 1, up_edge + site], 1)
-        acceptor = np.stack([down_edge - site, down_edge - 1], 1)
-        region = np.concatenate([np.stack([up_edge + site + 1, up_edge + region_i], 1),
-                                 np.stack([down_edge - region_i, down_edge - site - 1], 1),
-                                 np.stack([up_edge - region_e + 1, up_edge], 1),
-                                 np.stack([down_edge, down_edge + region_e - 1], 1)])
+
+        def donor_bases(near, far):
+            return np.stack([up_edge + near, up_edge + far], 1)
+
+        def acceptor_bases(near, far):
+            return np.stack([down_edge - far, down_edge - near], 1)
+        exon_region = [np.stack([up_edge - region_e + 1, up_edge], 1),
+                       np.stack([down_edge, down_edge + region_e - 1], 1)]
     else:
         up_edge, down_edge = ex[:-1, 0], ex[1:, 1]
-        donor = np.stack([up_edge - site, up_edge - 1], 1)
-        acceptor = np.stack([down_edge + 1, down_edge + site], 1)
-        region = np.concatenate([np.stack([up_edge - region_i, up_edge - site - 1], 1),
-                                 np.stack([down_edge + site + 1, down_edge + region_i], 1),
-                                 np.stack([up_edge, up_edge + region_e - 1], 1),
-                                 np.stack([down_edge - region_e + 1, down_edge], 1)])
-    return {"donor": donor, "acceptor": acceptor, "region": region}
+
+        def donor_bases(near, far):
+            return np.stack([up_edge - far, up_edge - near], 1)
+
+        def acceptor_bases(near, far):
+            return np.stack([down_edge + near, down_edge + far], 1)
+        exon_region = [np.stack([up_edge, up_edge + region_e - 1], 1),
+                       np.stack([down_edge - region_e + 1, down_edge], 1)]
+    region = np.concatenate([donor_bases(site + 1, region_i), acceptor_bases(site + 1, region_i)] + exon_region)
+    return {"donor": donor_bases(1, site), "acceptor": acceptor_bases(1, site), "region": region,
+            "donor_5th": donor_bases(fifth, fifth), "donor_region": donor_bases(dr_near, dr_far),
+            "polypyrimidine": acceptor_bases(py_near, py_far)}
 
 
 def _overlaps(intervals: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -210,12 +221,18 @@ def _predict_on_transcript(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> 
     sites = _splice_intervals(tx)
     donor = _overlaps(sites["donor"], lo, hi)
     acceptor = _overlaps(sites["acceptor"], lo, hi)
+    # VEP: the 5th base is named alone; the donor region (+3..+6) only where neither it nor the site is hit
+    fifth = _overlaps(sites["donor_5th"], lo, hi)
+    donor_region = _overlaps(sites["donor_region"], lo, hi) & ~fifth & ~donor
     regions = _regions(tx)
     touches = {name: _touched(regions[name], lo, hi) for name in regions}
     present = {
         "splice_donor_variant": donor,
         "splice_acceptor_variant": acceptor,
-        "splice_region_variant": _overlaps(sites["region"], lo, hi) & ~donor & ~acceptor,
+        "splice_polypyrimidine_tract_variant": _overlaps(sites["polypyrimidine"], lo, hi),
+        "splice_donor_5th_base_variant": fifth,
+        "splice_donor_region_variant": donor_region,
+        "splice_region_variant": _overlaps(sites["region"], lo, hi) & ~donor & ~acceptor & ~fifth & ~donor_region,
         "coding_sequence_variant": touches["cds"][0] & ~coding,
         "5_prime_UTR_variant": touches["utr5"][0],
         "3_prime_UTR_variant": touches["utr3"][0],
@@ -290,8 +307,9 @@ def _three_prime_alleles(tx: Transcript, rows: pd.DataFrame, panel: Panel) -> tu
         contigs = rows[C.CONTIG].to_numpy()
         given = rows[[C.POS, C.REF, C.ALT]].to_numpy(dtype=object)
         for i in np.flatnonzero([not (r and a) for r, a in zip(ref, alt)]):
-            pos, r, a = trim_alleles(int(given[i, 0]), _allele(given[i, 1]), _allele(given[i, 2]))
-            start[i], ref[i], alt[i] = right_align(panel, contigs[i], pos, r, a)
+            caller = (int(given[i, 0]), _allele(given[i, 1]))
+            pos, r, a = trim_alleles(*caller, _allele(given[i, 2]))
+            start[i], ref[i], alt[i] = right_align(panel, contigs[i], pos, r, a, caller)
     return start, ref, alt
 
 

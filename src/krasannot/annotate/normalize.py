@@ -28,13 +28,25 @@ def trim_alleles(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
     return pos + n, ref[n:], alt[n:]
 
 
-def left_align(panel: Panel, contig: str, start: int, ref: str, alt: str) -> tuple[int, str, str]:
-    """Shift a trimmed pure insertion or deletion to its leftmost equivalent position."""
+def _known_base(panel: Panel, contig: str, position: int, given: tuple[int, str] | None) -> str:
+    """The panel's base at `position`, or the input REF's (`given` = (POS, REF)) where the panel has N."""
+    base = panel.genome_bases(contig, position, position)
+    if base == "N" and given is not None and given[0] <= position < given[0] + len(given[1]):
+        return given[1][position - given[0]]
+    return base
+
+
+def left_align(panel: Panel, contig: str, start: int, ref: str, alt: str,
+               given: tuple[int, str] | None = None) -> tuple[int, str, str]:
+    """Shift a trimmed pure insertion or deletion to its leftmost equivalent position.
+
+    `given` is the input's (POS, REF): bases it carries count as known.
+    """
     if (ref and alt) or not (ref or alt):
         return start, ref, alt
     allele = ref or alt
     while start > 1:
-        before = panel.genome_bases(contig, start - 1, start - 1)
+        before = _known_base(panel, contig, start - 1, given)
         if before == "N" or before != allele[-1]:
             break
         allele = before + allele[:-1]
@@ -42,15 +54,20 @@ def left_align(panel: Panel, contig: str, start: int, ref: str, alt: str) -> tup
     return (start, allele, "") if ref else (start, "", allele)
 
 
-def right_align(panel: Panel, contig: str, start: int, ref: str, alt: str) -> tuple[int, str, str]:
-    """Shift a trimmed pure insertion or deletion to its rightmost equivalent position."""
+def right_align(panel: Panel, contig: str, start: int, ref: str, alt: str,
+                given: tuple[int, str] | None = None) -> tuple[int, str, str]:
+    """Shift a trimmed pure insertion or deletion to its rightmost equivalent position.
+
+    `given` is the input's (POS, REF): bases it carries count as known, so `GG>G` written
+    on an exon's last base still shifts onto the intron base its REF shows.
+    """
     if (ref and alt) or not (ref or alt):
         return start, ref, alt
     allele = ref or alt
     # the base after the allele: after the deleted bases, or at the insertion point
     nxt = start + len(ref)
     while True:
-        after = panel.genome_bases(contig, nxt, nxt)
+        after = _known_base(panel, contig, nxt, given)
         if after == "N" or after != allele[0]:
             break
         allele = allele[1:] + after
@@ -88,8 +105,9 @@ def normalize_alleles(calls: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     snv = usable & (ref.str.len() == 1).to_numpy() & (alt.str.len() == 1).to_numpy()
     contigs = out[C.CONTIG].to_numpy()
     for i in np.flatnonzero(usable & ~snv):  # indels and MNVs: a small minority of calls
+        given = (int(norm_start[i]), norm_ref[i])
         s, r, a = trim_alleles(int(norm_start[i]), norm_ref[i], norm_alt[i])
-        norm_start[i], norm_ref[i], norm_alt[i] = left_align(panel, contigs[i], s, r, a)
+        norm_start[i], norm_ref[i], norm_alt[i] = left_align(panel, contigs[i], s, r, a, given)
     out[C.NORM_START] = norm_start
     out[C.NORM_REF] = norm_ref
     out[C.NORM_ALT] = norm_alt

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .. import columns as C
 from .. import models as M
+from ..reference.builds import canonical_contigs
 from ..reference.bundle import Panel
 from .consequence import locate_in_transcripts, predict_consequences
 from .mnv import merge_same_codon_snvs
@@ -55,6 +56,9 @@ def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None 
     parts = []
     if has_allele.any():
         sequence = frame[has_allele]
+        # intron and UTR bases of the genes these calls touch, read once per panel
+        panel = panel.filled_for(canonical_contigs(sequence[C.CHROM].astype(str)).to_numpy(),
+                                 sequence[C.POS].to_numpy(dtype=np.int64))
         normalized = normalize_alleles(sequence, panel)
         checked = flag_reference_mismatches(normalized, panel, other_panel)
         located = locate_in_transcripts(checked, panel)

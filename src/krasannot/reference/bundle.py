@@ -15,6 +15,10 @@ for the 26-gene panel), versioned, and loads in milliseconds:
 `sequence` holds only what the source knows: the CDS exons for the shipped panel, exons
 plus flanks for a bundle built from GTF+FASTA. Unknown bases read as N, and nothing is
 checked or shifted across an N.
+
+Intron and UTR bases come from sequence sources (`regions.py`): the shipped gene regions
+for the bundled panel, a genome FASTA with `with_reference_sequence`. A transcript is filled
+from them only when a call comes near it (`Panel.filled_for`).
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ import numpy as np
 from ..errors import ReferenceDataError
 from ..models import CODON_TABLE
 from .builds import BUILDS, canonical_contig
+from .regions import GeneRegionSequence, GenomeFastaSequence, SequenceSource
 
 BUNDLE_FORMAT = "krasannot-transcript-bundle"
 BUNDLE_FORMAT_VERSION = 1
+SEQUENCE_FLANK = 1000  # bases either side of a transcript filled from a sequence source
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 
@@ -154,12 +160,19 @@ class Transcript:
 
 @dataclass
 class Panel:
-    """All transcripts of one build, with per-contig lookup."""
+    """All transcripts of one build, with per-contig lookup.
+
+    `sequence` lists where intron and UTR bases come from, first source first; `filled_for`
+    fills the transcripts a set of calls touches, once per panel (the cache is shared by
+    the panels it returns).
+    """
 
     build: str
     transcripts: list[Transcript]
     source: str = ""
     path: str = ""
+    sequence: tuple[SequenceSource, ...] = ()
+    _filled: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.by_contig: dict[str, list[Transcript]] = {}
@@ -179,6 +192,52 @@ class Panel:
                 bases = tx.genome_bases(start, end)
                 best = "".join(b if b != "N" else a for a, b in zip(best, bases))
         return best
+
+    def filled_for(self, contigs: np.ndarray, positions: np.ndarray) -> "Panel":
+        """This panel with every transcript within SEQUENCE_FLANK of a call filled from `sequence`."""
+        if not self.sequence or len(positions) == 0:
+            return self
+        contigs, positions = np.asarray(contigs), np.asarray(positions, dtype=np.int64)
+        for tx in self.transcripts:
+            if tx.transcript in self._filled or not any(s.covers(tx.chrom) for s in self.sequence):
+                continue
+            near = (contigs == tx.chrom) & (positions >= tx.start - SEQUENCE_FLANK) & (positions <= tx.end + SEQUENCE_FLANK)
+            if near.any():
+                self._filled[tx.transcript] = fill_transcript(tx, self.sequence, self.build)
+        if not self._filled:
+            return self
+        return Panel(build=self.build, source=self.source, path=self.path, sequence=self.sequence,
+                     transcripts=[self._filled.get(tx.transcript, tx) for tx in self.transcripts],
+                     _filled=self._filled)
+
+
+def fill_transcript(tx: Transcript, sources: tuple[SequenceSource, ...], build: str) -> Transcript:
+    """The transcript with its span (plus flanks) read from the sources where the bundle has N.
+
+    A source that disagrees with a known base is of another build (or broken): refused.
+    """
+    lo = max(1, min(tx.start - SEQUENCE_FLANK, tx.span_start))
+    hi = max(tx.end + SEQUENCE_FLANK, tx.span_start + len(tx.genome) - 1)
+    known = np.frombuffer(tx.genome_bases(lo, hi).encode("ascii"), dtype=np.uint8).copy()
+    unknown = ord("N")
+    for source in sources:
+        if not source.covers(tx.chrom):
+            continue
+        if source.is_genome and source.lengths[tx.chrom] < tx.end:
+            raise ReferenceDataError(f"contig {source.contigs[tx.chrom]} is {source.lengths[tx.chrom]} bp long, "
+                                     f"but {tx.gene} ends at {tx.end} in {build}", path=source.path,
+                                     hint=f"is this a {build} FASTA?")
+        got = np.frombuffer(source.fetch(tx.chrom, lo, hi).encode("ascii"), dtype=np.uint8)
+        clash = np.flatnonzero((known != unknown) & (got != unknown) & (known != got))
+        if len(clash):
+            at = int(clash[0])
+            raise ReferenceDataError(f"{source.name} reads {chr(got[at])} at {tx.chrom}:{lo + at} where the "
+                                     f"{build} panel ({tx.gene}) has {chr(known[at])}", path=source.path,
+                                     hint=f"is this a {build} FASTA?")
+        known = np.where(known == unknown, got, known)
+    return Transcript(gene=tx.gene, transcript=tx.transcript, chrom=tx.chrom, strand=tx.strand, exons=tx.exons,
+                      cds_start=tx.cds_start, cds_end=tx.cds_end, protein=tx.protein, aliases=tx.aliases,
+                      span_start=lo, genome=known.tobytes().decode("ascii"))
 
 
 def _genome_from_blocks(blocks: list, span_start: int, span_end: int) -> str:
@@ -241,7 +300,11 @@ def bundled_panel_path(build: str) -> Path:
 
 
 def load_bundled_panel(build: str) -> Panel:
-    return load_bundle(bundled_panel_path(build))
+    """The shipped panel, with the shipped gene regions as its source of intron and UTR bases."""
+    panel = load_bundle(bundled_panel_path(build))
+    panel.sequence = (GeneRegionSequence(build),)
+    panel.source += "; intron and UTR bases of " + ", ".join(panel.sequence[0].genes) + " from the shipped gene regions"
+    return panel
 
 
 def write_bundle(path: str | os.PathLike, build: str, source: str, records: list[dict]) -> None:
@@ -262,43 +325,22 @@ def write_bundle(path: str | os.PathLike, build: str, source: str, records: list
 
 
 def with_reference_sequence(panel: Panel, fasta_path: str) -> Panel:
-    """Replace the panel's known bases with the full transcript spans from a FASTA (pysam)."""
-    import pysam
+    """The panel reading its unknown bases from a genome FASTA first (then from its own sources).
 
-    try:
-        fasta = pysam.FastaFile(fasta_path)
-    except (OSError, ValueError) as exc:
-        raise ReferenceDataError(f"cannot open reference FASTA ({exc})", path=fasta_path,
-                                 hint="give a FASTA with a .fai index, or one pysam can index") from None
-    names = {canonical_contig(name): name for name in fasta.references}
-    lengths = dict(zip(fasta.references, fasta.lengths))
-    transcripts, absent = [], []
+    The FASTA is opened and its contig lengths checked now; each transcript's bases are read
+    when a call first needs them, and refused there if they disagree with the panel's.
+    """
+    fasta = GenomeFastaSequence(fasta_path)
+    absent = []
     for tx in panel.transcripts:
-        name = names.get(tx.chrom)
-        if name is None:  # a partial FASTA: keep what the bundle knows for this gene
-            transcripts.append(tx)
+        if not fasta.covers(tx.chrom):  # a partial FASTA: what the bundle (and regions) know is kept
             absent.append(tx.gene)
-            continue
-        if lengths[name] < tx.end:
-            fasta.close()
-            raise ReferenceDataError(f"contig {name} is {lengths[name]} bp long, but {tx.gene} ends at {tx.end} "
-                                     f"in {panel.build}", path=fasta_path, hint=f"is this a {panel.build} FASTA?")
-        start = max(1, tx.start - 1000)
-        end = min(lengths[name], tx.end + 1000)
-        genome = fasta.fetch(name, start - 1, end).upper()
-        # the bundle's own bases must agree with the FASTA, or the FASTA is of another build
-        for offset, (mine, theirs) in enumerate(zip(tx.genome_bases(start, end), genome)):
-            if mine != "N" and theirs != "N" and mine != theirs:
-                fasta.close()
-                raise ReferenceDataError(
-                    f"the FASTA reads {theirs} at {name}:{start + offset} where the {panel.build} panel "
-                    f"({tx.gene}) has {mine}", path=fasta_path, hint=f"is this a {panel.build} FASTA?")
-        transcripts.append(Transcript(gene=tx.gene, transcript=tx.transcript, chrom=tx.chrom,
-                                      strand=tx.strand, exons=tx.exons, cds_start=tx.cds_start,
-                                      cds_end=tx.cds_end, protein=tx.protein, aliases=tx.aliases,
-                                      span_start=start, genome=genome))
-    fasta.close()
+        elif fasta.lengths[tx.chrom] < tx.end:
+            raise ReferenceDataError(f"contig {fasta.contigs[tx.chrom]} is {fasta.lengths[tx.chrom]} bp long, "
+                                     f"but {tx.gene} ends at {tx.end} in {panel.build}", path=fasta_path,
+                                     hint=f"is this a {panel.build} FASTA?")
     source = panel.source + f"; sequence from {fasta_path}"
     if absent:
         source += " (not in it, bundle bases kept: " + ", ".join(absent) + ")"
-    return Panel(build=panel.build, transcripts=transcripts, source=source, path=panel.path)
+    return Panel(build=panel.build, transcripts=list(panel.transcripts), source=source, path=panel.path,
+                 sequence=(fasta,) + tuple(panel.sequence))

@@ -1,0 +1,48 @@
+"""Count protein changes whose new stop is unknown (fs*? / ext*?) over the VEP agreement sources.
+
+Run from the checkout:  python bench/unknown_new_stops.py
+(the shared validation folder must be at ../shared or $KRASANNOT_SHARED). Prints one line per
+source, and the TP53/BRCA2/CDKN2A frameshift rows with and without a new-stop length.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
+
+import vep_sources as vs  # noqa: E402
+from krasannot.annotate.pipeline import annotate_calls  # noqa: E402
+from krasannot.reference.bundle import load_bundled_panel  # noqa: E402
+
+SOURCES = {
+    "cancerhotspots_GRCh37": ("GRCh37", lambda: vs.load_cancerhotspots("GRCh37")),
+    "cancerhotspots_GRCh38": ("GRCh38", lambda: vs.load_cancerhotspots("GRCh38")),
+    "msk_lung_GRCh37": ("GRCh37", vs.load_msk_lung),
+    "csf_ctdna_GRCh37": ("GRCh37", lambda: vs.load_maf("csf_ctdna/data_mutations.txt")),
+    "pcgr_T001_GRCh37": ("GRCh37", lambda: vs.load_pcgr_vcf("GRCh37")),
+    "pcgr_T001_GRCh38": ("GRCh38", lambda: vs.load_pcgr_vcf("GRCh38")),
+}
+
+
+def main() -> None:
+    panels = {b: load_bundled_panel(b) for b in ("GRCh37", "GRCh38")}
+    totals = {"fs*?": 0, "ext*?": 0}
+    for name, (build, load) in SOURCES.items():
+        calls = load()[["sample", "chrom", "pos", "ref", "alt"]]
+        out = annotate_calls(calls, panels[build])
+        short = out["hgvsp_short"].fillna("")
+        unknown_fs = short.str.endswith("fs*?") | short.str.fullmatch(r"p\.[A-Z*]\d+fs")
+        unknown_ext = short.str.endswith("ext*?")
+        three = out["gene"].isin(["TP53", "BRCA2", "CDKN2A"]) & short.str.contains("fs")
+        known_three = three & ~unknown_fs
+        totals["fs*?"] += int(unknown_fs.sum())
+        totals["ext*?"] += int(unknown_ext.sum())
+        print(f"{name:24s} fs*? {int(unknown_fs.sum()):4d}  ext*? {int(unknown_ext.sum()):3d}  "
+              f"TP53/BRCA2/CDKN2A frameshifts {int(three.sum()):3d}, with new-stop length {int(known_three.sum()):3d}")
+    print(f"{'total':24s} fs*? {totals['fs*?']:4d}  ext*? {totals['ext*?']:3d}")
+
+
+if __name__ == "__main__":
+    main()
