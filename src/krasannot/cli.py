@@ -167,7 +167,11 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 
     with ExitStack() as stack:
         result = annotate_inputs(args, stack)
-        write_annotated_tsv(result.annotated, args.out, raw_outside=result.raw_outside)
+        if (getattr(args, "format", None) or ("maf" if str(args.out).endswith(".maf") else "tsv")) == "maf":
+            from .io.maf_writer import write_annotated_maf
+            write_annotated_maf(result.annotated, args.out, result.summary["genome_build"], args.bundle)
+        else:
+            write_annotated_tsv(result.annotated, args.out, raw_outside=result.raw_outside)
         write_skipped_tsv(result.skipped, _beside(args.out, ".skipped.tsv"))
     write_json(result.summary, _beside(args.out, ".summary.json"))
     print(f"{args.out}: {_accounting(result.summary)}; build {result.summary['genome_build']} "
@@ -200,7 +204,7 @@ def _compare_source_protein(annotated) -> dict:
 def _beside(out: str, suffix: str) -> str:
     """OUT.tsv -> OUT<suffix> (OUT.summary.json, OUT.skipped.tsv)."""
     path = Path(out)
-    stem = path.name[:-4] if path.name.endswith(".tsv") else path.name
+    stem = path.name[:-4] if path.name.endswith((".tsv", ".maf")) else path.name
     return str(path.with_name(stem + suffix))
 
 
@@ -403,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="VCF/BCF, MAF, ctDNA table, genotype calls, copy-number or fusion file (sniffed; plain or gzipped)")
     p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto (from ##contig lengths or REF alleles)")
     p.add_argument("--out", required=True, help="output TSV; a .summary.json is written beside it")
+    p.add_argument("--format", choices=["tsv", "maf"], help="tsv, or maf (GDC/vcf2maf columns; default from --out's suffix)")
     p.add_argument("--sample", help="sample to read (default: ##tumor_sample, TUMOR, or all)")
     p.add_argument("--sample-id", help="write this ID as the sample of every call (inputs of one sample)")
     p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue",
