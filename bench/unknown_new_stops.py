@@ -42,6 +42,34 @@ def main() -> None:
         print(f"{name:24s} fs*? {int(unknown_fs.sum()):4d}  ext*? {int(unknown_ext.sum()):3d}  "
               f"TP53/BRCA2/CDKN2A frameshifts {int(three.sum()):3d}, with new-stop length {int(known_three.sum()):3d}")
     print(f"{'total':24s} fs*? {totals['fs*?']:4d}  ext*? {totals['ext*?']:3d}")
+    print("every 1-base deletion in the last 300 CDS bases, and every SNV of the stop codon:")
+    for build, panel in panels.items():
+        for gene in ("TP53", "BRCA2", "CDKN2A", "KRAS", "NRAS"):
+            out = annotate_calls(tail_changes(panel, gene), panel)
+            short = out["hgvsp_short"].fillna("")
+            fs, ext = short.str.contains("fs"), short.str.contains("ext")
+            print(f"  {build} {gene:7s} frameshifts {int(fs.sum()):3d} (fs*? {int(short.str.endswith('fs*?').sum()):3d}), "
+                  f"stop-losses {int(ext.sum()):2d} (ext*? {int(short.str.endswith('ext*?').sum()):2d})")
+
+
+def tail_changes(panel, gene: str):
+    """VCF-style calls: each single-base deletion of the CDS's last 300 bases, each stop-codon SNV."""
+    import numpy as np
+    import pandas as pd
+
+    tx = panel.by_gene[gene]
+    rows = []
+    for c in range(max(2, tx.cds_length - 300), tx.cds_length + 1):
+        g = int(tx.tx_to_genomic(np.array([tx.cds_tx_first + c - 1]))[0])
+        anchor = g - 1 if tx.strand == "+" else g + 1  # a neighbour in the same exon keeps it simple
+        lo, hi = min(anchor, g), max(anchor, g)
+        bases = panel.genome_bases(tx.chrom, lo, hi)
+        if "N" not in bases:
+            rows.append((f"d{c}", tx.chrom, lo, bases, bases[0]) if lo == anchor else (f"d{c}", tx.chrom, lo, bases, bases[1]))
+        if c > tx.cds_length - 3:
+            base = panel.genome_bases(tx.chrom, g, g)
+            rows += [(f"s{c}{alt}", tx.chrom, g, base, alt) for alt in "ACGT" if alt != base]
+    return pd.DataFrame(rows, columns=["sample", "chrom", "pos", "ref", "alt"])
 
 
 if __name__ == "__main__":

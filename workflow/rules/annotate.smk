@@ -14,6 +14,7 @@ rule annotate:
         sample=annotate_sample_arg,
         specimen=lambda wildcards: sample_row(wildcards)["specimen"],
         reproducible="--reproducible" if config["reproducible"] else "",
+        reference=f"--reference {config['genotype']['reference']}" if config["genotype"]["reference"] else "",
     conda:
         "../envs/krasannot.yaml"
     log:
@@ -25,4 +26,4 @@ rule annotate:
     shell:
         "{params.krasannot} annotate {input} --build {params.build} --out {output.annotated} {params.sample}"
         " --sample-id {wildcards.sample}"
-        " --specimen {params.specimen} {params.reproducible} > {log} 2>&1"
+        " --specimen {params.specimen} {params.reproducible} {params.reference} > {log} 2>&1"
