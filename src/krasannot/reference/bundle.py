@@ -199,7 +199,7 @@ class Panel:
             return self
         contigs, positions = np.asarray(contigs), np.asarray(positions, dtype=np.int64)
         for tx in self.transcripts:
-            if tx.transcript in self._filled or not any(s.covers(tx.chrom) for s in self.sequence):
+            if tx.transcript in self._filled or not any(s.covers(tx.chrom, tx.start, tx.end) for s in self.sequence):
                 continue
             near = (contigs == tx.chrom) & (positions >= tx.start - SEQUENCE_FLANK) & (positions <= tx.end + SEQUENCE_FLANK)
             if near.any():
@@ -221,7 +221,7 @@ def fill_transcript(tx: Transcript, sources: tuple[SequenceSource, ...], build: 
     known = np.frombuffer(tx.genome_bases(lo, hi).encode("ascii"), dtype=np.uint8).copy()
     unknown = ord("N")
     for source in sources:
-        if not source.covers(tx.chrom):
+        if not source.covers(tx.chrom, lo, hi):
             continue
         if source.is_genome and source.lengths[tx.chrom] < tx.end:
             raise ReferenceDataError(f"contig {source.contigs[tx.chrom]} is {source.lengths[tx.chrom]} bp long, "

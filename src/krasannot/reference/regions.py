@@ -37,7 +37,8 @@ class SequenceSource:
     name = ""
     is_genome = False   # a whole-genome FASTA: a disagreement with the panel means another build
 
-    def covers(self, contig: str) -> bool:
+    def covers(self, contig: str, start: int = 1, end: int = 2**62) -> bool:
+        """Does the source hold any base of contig:start-end?"""
         raise NotImplementedError
 
     def fetch(self, contig: str, start: int, end: int) -> str:
@@ -68,8 +69,8 @@ class GeneRegionSequence(SequenceSource):
     def genes(self) -> list[str]:
         return sorted(name for spans in self.regions.values() for name, _, _ in spans)
 
-    def covers(self, contig: str) -> bool:
-        return contig in self.regions
+    def covers(self, contig: str, start: int = 1, end: int = 2**62) -> bool:
+        return any(lo <= end and start <= hi for _, lo, hi in self.regions.get(contig, []))
 
     def fetch(self, contig: str, start: int, end: int) -> str:
         out = bytearray(b"N" * max(0, end - start + 1))
@@ -94,7 +95,7 @@ class GenomeFastaSequence(SequenceSource):
         self.contigs = {canonical_contig(name): name for name in self._fasta.references}
         self.lengths = {canonical_contig(n): length for n, length in zip(self._fasta.references, self._fasta.lengths)}
 
-    def covers(self, contig: str) -> bool:
+    def covers(self, contig: str, start: int = 1, end: int = 2**62) -> bool:
         return contig in self.contigs
 
     def fetch(self, contig: str, start: int, end: int) -> str:
