@@ -201,3 +201,40 @@ def test_a_fasta_that_disagrees_with_the_panel_is_refused_when_read(tmp_path):
     pos = genomic(shipped, "TP53", 524)
     with pytest.raises(ReferenceDataError, match="is this a GRCh38 FASTA"):
         annotate(panel, [("17", pos, shipped.genome_bases("17", pos, pos), "A")])
+
+
+def test_annotate_reference_flag_gives_the_shipped_regions_answers(tmp_path):
+    """End to end: `annotate --reference` with a chr19 FASTA that holds only the STK11 region (N elsewhere)."""
+    build = "GRCh37"
+    panel = fresh(build)
+    region = GeneRegionSequence(build)
+    stk11 = panel.by_gene["STK11"]
+    (_, start, end), = [r for r in region.regions["19"] if r[0] == "STK11"]
+    length = max(tx.end for tx in panel.by_contig["19"]) + 1000   # KEAP1 lies further along chr19
+    seq = bytearray(b"N" * length)
+    seq[start - 1:end] = region.fetch("19", start, end).encode()
+    fasta = tmp_path / "chr19.fa"
+    with open(fasta, "wb") as handle:
+        handle.write(b">chr19\n" + b"\n".join(seq[i:i + 1000] for i in range(0, length, 1000)) + b"\n")
+
+    exon1_last = int(stk11.exons[0, 1])
+    near_end = genomic(panel, "STK11", stk11.cds_length - 10)
+    fifth = region.fetch("19", exon1_last + 5, exon1_last + 5)
+    intronic = region.fetch("19", exon1_last + 40, exon1_last + 40)
+    wrong = next(b for b in "ACGT" if b != intronic)
+    records = [(exon1_last + 5, fifth, next(b for b in "ACGT" if b != fifth)),          # c.290+5
+               (near_end - 1, region.fetch("19", near_end - 1, near_end), region.fetch("19", near_end - 1, near_end - 1)),
+               (exon1_last + 40, wrong, next(b for b in "ACGT" if b not in (wrong, intronic)))]  # REF checked
+    vcf = tmp_path / "stk11.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                   + "".join(f"19\t{p}\t.\t{r}\t{a}\t.\tPASS\t.\n" for p, r, a in records))
+    outs = {}
+    for name, extra in (("shipped", []), ("fasta", ["--reference", str(fasta)])):
+        out = tmp_path / f"{name}.tsv"
+        assert main(["annotate", str(vcf), "--build", build, "--out", str(out), *extra]) == 0
+        outs[name] = pd.read_csv(out, sep="\t", dtype=str, keep_default_na=False)
+    columns = ["status", "hgvsc", "hgvsp_short", "consequence"]
+    pd.testing.assert_frame_equal(outs["shipped"][columns], outs["fasta"][columns])
+    assert outs["fasta"]["consequence"].tolist()[0] == "splice_donor_5th_base_variant&intron_variant"
+    assert "fs*?" not in outs["fasta"]["hgvsp_short"].tolist()[1] and "fs*" in outs["fasta"]["hgvsp_short"].tolist()[1]
+    assert outs["fasta"]["status"].tolist()[2] == "ref_mismatch"
