@@ -82,6 +82,9 @@ class SyntheticReference:
 
 def make_synthetic_reference(panel: Panel, rng: np.random.Generator) -> SyntheticReference:
     """Known bundle bases at their true coordinates, seeded random bases where unknown."""
+    # the shipped gene regions' true intron/UTR bases too: krasannot checks REF alleles there
+    panel = panel.filled_for(np.array([tx.chrom for tx in panel.transcripts]),
+                             np.array([tx.start for tx in panel.transcripts]))
     ref = SyntheticReference()
     for chrom in sorted(panel.by_contig):
         spans = sorted((tx.start - FLANK, tx.end + FLANK) for tx in panel.by_contig[chrom])
