@@ -47,9 +47,10 @@ def main() -> None:
         for gene in ("TP53", "BRCA2", "CDKN2A", "KRAS", "NRAS"):
             out = annotate_calls(tail_changes(panel, gene), panel)
             short = out["hgvsp_short"].fillna("")
-            fs, ext = short.str.contains("fs"), short.str.contains("ext")
-            print(f"  {build} {gene:7s} frameshifts {int(fs.sum()):3d} (fs*? {int(short.str.endswith('fs*?').sum()):3d}), "
-                  f"stop-losses {int(ext.sum()):2d} (ext*? {int(short.str.endswith('ext*?').sum()):2d})")
+            fs, ext = int(short.str.contains("fs").sum()), int(short.str.contains("ext").sum())
+            fs_unknown, ext_unknown = int(short.str.endswith("fs*?").sum()), int(short.str.endswith("ext*?").sum())
+            print(f"  {build} {gene:7s} frameshifts {fs:3d} (fs*? {fs_unknown:3d}), "
+                  f"stop-losses {ext:2d} (ext*? {ext_unknown:2d})")
 
 
 def tail_changes(panel, gene: str):
@@ -65,7 +66,8 @@ def tail_changes(panel, gene: str):
         lo, hi = min(anchor, g), max(anchor, g)
         bases = panel.genome_bases(tx.chrom, lo, hi)
         if "N" not in bases:
-            rows.append((f"d{c}", tx.chrom, lo, bases, bases[0]) if lo == anchor else (f"d{c}", tx.chrom, lo, bases, bases[1]))
+            kept = bases[0] if lo == anchor else bases[1]  # the anchor stays, c. position c goes
+            rows.append((f"d{c}", tx.chrom, lo, bases, kept))
         if c > tx.cds_length - 3:
             base = panel.genome_bases(tx.chrom, g, g)
             rows += [(f"s{c}{alt}", tx.chrom, g, base, alt) for alt in "ACGT" if alt != base]

@@ -407,7 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="VCF/BCF, MAF, ctDNA table, genotype calls, copy-number or fusion file (sniffed; plain or gzipped)")
     p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto (from ##contig lengths or REF alleles)")
     p.add_argument("--out", required=True, help="output TSV; a .summary.json is written beside it")
-    p.add_argument("--format", choices=["tsv", "maf"], help="tsv, or maf (GDC/vcf2maf columns; default from --out's suffix)")
+    p.add_argument("--format", choices=["tsv", "maf"],
+                   help="tsv, or maf (GDC/vcf2maf columns, then ours); default from --out's suffix")
     p.add_argument("--sample", help="sample to read (default: ##tumor_sample, TUMOR, or all)")
     p.add_argument("--sample-id", help="write this ID as the sample of every call (inputs of one sample)")
     p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue",

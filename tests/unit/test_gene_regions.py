@@ -223,7 +223,8 @@ def test_annotate_reference_flag_gives_the_shipped_regions_answers(tmp_path):
     intronic = region.fetch("19", exon1_last + 40, exon1_last + 40)
     wrong = next(b for b in "ACGT" if b != intronic)
     records = [(exon1_last + 5, fifth, next(b for b in "ACGT" if b != fifth)),          # c.290+5
-               (near_end - 1, region.fetch("19", near_end - 1, near_end), region.fetch("19", near_end - 1, near_end - 1)),
+               (near_end - 1, region.fetch("19", near_end - 1, near_end),
+                region.fetch("19", near_end - 1, near_end - 1)),
                (exon1_last + 40, wrong, next(b for b in "ACGT" if b not in (wrong, intronic)))]  # REF checked
     vcf = tmp_path / "stk11.vcf"
     vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"

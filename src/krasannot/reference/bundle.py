@@ -201,7 +201,8 @@ class Panel:
         for tx in self.transcripts:
             if tx.transcript in self._filled or not any(s.covers(tx.chrom, tx.start, tx.end) for s in self.sequence):
                 continue
-            near = (contigs == tx.chrom) & (positions >= tx.start - SEQUENCE_FLANK) & (positions <= tx.end + SEQUENCE_FLANK)
+            near = ((contigs == tx.chrom) & (positions >= tx.start - SEQUENCE_FLANK)
+                    & (positions <= tx.end + SEQUENCE_FLANK))
             if near.any():
                 self._filled[tx.transcript] = fill_transcript(tx, self.sequence, self.build)
         if not self._filled:
