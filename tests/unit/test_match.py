@@ -10,7 +10,7 @@ from krasannot.annotate.classify import classify_calls, summarize_samples
 from krasannot.annotate.pipeline import annotate_calls
 from krasannot.errors import ReferenceDataError, UsageError
 from krasannot.evidence.kb import load_kb, validate_kb
-from krasannot.evidence.match import match_samples, tag_resistance
+from krasannot.evidence.match import contextual_resistance, match_samples
 from krasannot.reference.backmap import back_map
 
 KB = """
@@ -100,7 +100,7 @@ def _call(panel, sample, text, vaf=0.3, detection="detected", **extra):
 
 def _annotated(panels, kb, rows, specimen="tissue"):
     panel = panels["GRCh38"]
-    return tag_resistance(classify_calls(annotate_calls(pd.DataFrame(rows), panel), specimen), kb)
+    return classify_calls(annotate_calls(pd.DataFrame(rows), panel), specimen)
 
 
 def _samples(*rows):
@@ -138,12 +138,19 @@ def test_acquired_resistance_needs_the_prior_therapy_and_conflicts_with_the_sens
     assert resistant["matched_calls"] == "KRAS p.Y96D (VAF 0.04); MET amplification"
     assert resistant["conflict"] == "sensitive for sotorasib: nsclc-g12c-sotorasib"
     assert _matched(matches, "NAIVE") == [("nsclc-g12c-sotorasib", "sensitive", "ancestor", "matched")]
-    # the tag describes the allele, whatever the sample's history
-    assert annotated.loc[annotated["hgvsp_short"] == "p.Y96D", "resistance"].tolist() == ["G12Ci_acquired"] * 2
+    # annotate claims no resistance; after matching, only the sample whose history fires the entry does
+    assert set(annotated["resistance"]) == {""}
+    tagged = contextual_resistance(annotated, matches)
+    y96d = tagged[tagged["hgvsp_short"] == "p.Y96D"].set_index("sample")["resistance"]
+    assert y96d["P"] == "resistant to sotorasib + adagrasib (g12ci-acquired, resistance_clinical)"
+    assert y96d["NAIVE"] == ""
     summary = summarize_samples(annotated, matches).set_index("sample")
     assert summary.at["P", "kras_status"] == "G12C;Y96D"
     assert summary.at["P", "resistance_alterations"] == (
-        "KRAS p.Y96D (VAF 0.04); MET amplification (resistant: sotorasib + adagrasib)")
+        "KRAS p.Y96D (VAF 0.04) + MET amplification: resistant to sotorasib + adagrasib in this tumour type "
+        "(g12ci-acquired, resistance_clinical)")
+    assert summary.at["NAIVE", "resistance_alterations"] == ""
+    assert summarize_samples(annotated).at[0, "resistance_alterations"] == ""   # no matches: no context, no claim
 
 
 def test_wild_type_is_true_only_where_assayed(panels, kb):
