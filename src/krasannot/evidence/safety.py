@@ -260,8 +260,12 @@ def grid_tumour_types(kb: KnowledgeBase) -> list[str]:
 
 
 def grid_prior_therapies(kb: KnowledgeBase) -> list[str]:
-    """'' (no prior therapy) and each drug class of the base."""
-    return [""] + sorted(kb.drug_classes)
+    """'' (no prior therapy) and each prior-therapy class: the cross-resistance classes (anti-EGFR, KRAS G12C,
+    RAS(ON), EGFR TKIs by generation, anti-PD-(L)1, BRAF ...) and every drug or class an entry's terms or
+    setting name as a prior therapy."""
+    named = {p for e in kb.entries for t in e.terms() for p in t.prior_therapy} | \
+        {p for e in kb.entries for p in e.progressed_on}
+    return [""] + sorted(set(kb.cross_resistance_classes) | named)
 
 
 def safety_grid(kb: KnowledgeBase, proteins: dict[str, str], combos: list[tuple[int, ...]] | None = None,
@@ -325,10 +329,7 @@ def check_kb_safety(kb: KnowledgeBase, proteins: dict[str, str], rules: list[Rul
         if own:
             combos.add(own)
             combos.update(tuple(sorted(set(own) | {keys.index(k)})) for k in rule_calls)
-    histories = sorted({p for e in kb.entries for t in e.terms() for p in t.prior_therapy}
-                       | {p for e in kb.entries for p in e.progressed_on} | set(kb.cross_resistance_classes))
-    annotated, samples = safety_grid(kb, proteins, sorted(combos), list(alterations.values()),
-                                     prior_therapies=[""] + histories)
+    annotated, samples = safety_grid(kb, proteins, sorted(combos), list(alterations.values()))
     matches = match_samples(annotated, samples, kb)
     found = violations(matches, annotated, samples, kb, rules)
     entries = {e.id: e for e in kb.entries}
