@@ -80,6 +80,7 @@ class Entry:
     setting: str = "any"               # first_line, later_line, after_progression_on, any
     progressed_on: tuple[str, ...] = ()  # drugs or classes, for setting after_progression_on
     stated_level: dict = field(default_factory=dict)  # {amp_asco_cap, escat, basis}: where the default mapping misleads
+    preferred: bool = False            # the guideline's preferred option among equals (ranks first among them)
     path: str = ""
 
     @property
@@ -144,11 +145,9 @@ class KnowledgeBase:
         wanted = {d.lower() for d in drugs}
         for cls in self.cross_resistance_classes:
             members = {d.lower() for d in self.drug_classes.get(cls, ())}
-            if members & wanted:
-                found += [(p, self.drug_name(cls)) for p in sorted(prior & members)]
-        exact = sorted(prior & wanted)
-        found += [(p, "") for p in exact if not any(p == f for f, _ in found)]
-        return list(dict.fromkeys(found))
+            if members & wanted:   # the drug itself is named as such, below
+                found += [(p, self.drug_name(cls)) for p in sorted((prior & members) - wanted)]
+        return [(p, "") for p in sorted(prior & wanted)] + list(dict.fromkeys(found))
 
 
 def _terms_of(expression: tuple):
@@ -257,6 +256,7 @@ def _entry(raw: dict, path: str) -> Entry:
         unconfirmed=raw.get("unconfirmed", ""), source=raw.get("source", "curated"),
         tumour_specific=raw.get("tumour_specific", False), setting=raw.get("setting", "any"),
         progressed_on=tuple(raw.get("progressed_on", ())), stated_level=dict(raw.get("stated_level", {})),
+        preferred=raw.get("preferred", False),
         path=path)
 
 

@@ -474,9 +474,11 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
             "matched" if matched else "not_assessed", "",
             "; ".join(dict.fromkeys(c.replace(";", ",") for c in caveats)), entry.id, tumour_types, amp, esc,
             oncokb_level(level), citations, entry.summary, entry.source, 0, setting, clonality,
-            s, entry.drugs, DIRECTION_ORDER[entry.direction], int(bool(progressed)), int(not matched),
+            s, entry.drugs, DIRECTION_ORDER[entry.direction],
+            # the very drug the disease progressed on last of all, a drug of its class before it
+            max((2 if not cls else 1 for _, cls in progressed), default=0), int(not matched),
             LEVEL_ORDER[level], RELATION_ORDER["agnostic" if agnostic else relation],
-            int(clonality == "subclonal"), fit))
+            int(clonality == "subclonal"), fit, int(not entry.preferred)))
     matches = pd.DataFrame.from_records(records, columns=[*C.MATCH_COLUMNS, "_sample_order", "_drugs", *RANK_KEYS])
     matches[C.CONFLICT] = _conflicts(matches)
     matches = matches.sort_values(["_sample_order", *RANK_KEYS, C.THERAPY, C.EVIDENCE_ID], kind="stable")
@@ -486,7 +488,7 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
 
 # the ranking rule (README, "Evidence base and matching"), most important first
 RANK_KEYS = ["_direction_order", "_progressed", "_assessed", "_level_order", "_relation_order", "_subclonal",
-             "_setting_fit"]
+             "_setting_fit", "_not_preferred"]
 
 
 def _setting_text(entry: Entry, kb: KnowledgeBase) -> str:
