@@ -236,3 +236,50 @@ def test_yaml_tags_cannot_run_code(tmp_path):
     (tmp_path / "kb.yaml").write_text("entries: !!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(ReferenceDataError):
         load_kb(tmp_path)
+
+
+def test_stated_level_setting_and_seed_citations_in_words(tmp_path, panels):
+    (tmp_path / "kb.yaml").write_text(textwrap.dedent("""
+        version: "test"
+        released: 2026-11-21
+        drug_classes:
+          KRAS_G12C_inhibitor: [sotorasib, adagrasib]
+        drug_class_names:
+          KRAS_G12C_inhibitor: KRAS G12C (OFF) inhibitors
+        cross_resistance_classes: [KRAS_G12C_inhibitor]
+        entries:
+          - id: subgroup
+            tumor_types: [NSCLC]
+            biomarker: {gene: KRAS, alteration: p.G12C}
+            therapy: {drugs: [adagrasib], direction: sensitive}
+            level: clinical
+            setting: later_line
+            stated_level: {amp_asco_cap: "Tier II, Level D", basis: "a 14-patient post-hoc subgroup"}
+            citations: [{type: seed, id: "001_x", note: "Tang et al., World J Gastroenterol 2023;29(6)"},
+                        {type: PMID, id: "123"}]
+            summary: A small subgroup, for the test.
+            last_reviewed: 2026-11-21
+          - id: plain-clinical
+            tumor_types: [NSCLC]
+            biomarker: {gene: KRAS, alteration: p.G12C}
+            therapy: {drugs: [sotorasib], direction: sensitive}
+            level: clinical
+            setting: first_line
+            citations: [{type: PMID, id: "456"}]
+            summary: A plain clinical entry, for the test.
+            last_reviewed: 2026-11-21
+    """))
+    small = load_kb(tmp_path)
+    annotated = _annotated(panels, small, [_call(panels["GRCh38"], "P", "KRAS G12C")])
+    matches = match_samples(annotated, _samples(("P", "LUAD", "")), small).set_index("evidence_id")
+    assert matches.at["subgroup", "level_amp_asco_cap"] == "Tier II, Level D"          # stated, with its basis
+    assert matches.at["plain-clinical", "level_amp_asco_cap"] == "Tier II, Level C"    # clinical is not Tier I
+    assert matches.at["subgroup", "citations"] == (
+        "Tang et al., World J Gastroenterol 2023,29(6) (seed paper); PMID:123")
+    # no prior therapy: the first-line entry ranks before the later-line one
+    assert (matches.at["plain-clinical", "rank"], matches.at["subgroup", "rank"]) == (1, 2)
+    assert matches.at["subgroup", "setting"] == "later line"
+    after = match_samples(annotated, _samples(("P", "LUAD", "sotorasib")), small).set_index("evidence_id")
+    assert after.at["subgroup", "caveats"] == "progressed on sotorasib (KRAS G12C (OFF) inhibitors class)"
+    assert after.at["plain-clinical", "caveats"] == "progressed on sotorasib"
+    assert (after.at["subgroup", "rank"], after.at["plain-clinical", "rank"]) == (1, 2)

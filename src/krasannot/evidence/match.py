@@ -54,7 +54,7 @@ class CallFacts:
 
     @functools.cached_property
     def labels(self) -> np.ndarray:
-        """'KRAS p.G12C (VAF 0.31)' per row: only a matches table needs them, not resistance tagging."""
+        """'KRAS p.G12C (VAF 0.31)' per row: only a matches table (and the safety check) needs them."""
         return _call_labels(self._annotated)
 
     def isin(self, column: str, values) -> np.ndarray:
