@@ -49,7 +49,6 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
     from .annotate.classify import classify_calls
     from .annotate.pipeline import annotate_calls, with_call_defaults
     from .evidence.kb import shipped_kb
-    from .evidence.match import tag_resistance
     from .io.fusions import structural_records_to_calls
     from .io.inputs import sniff_format, read_any
     from .io.vcf import SV_INFO
@@ -106,7 +105,7 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         all_calls[C.SAMPLE] = args.sample_id
         raw_outside = [(spool, args.sample_id, fmt) for spool, _, fmt in raw_outside]
     annotated = annotate_calls(all_calls, panel, other)
-    annotated = tag_resistance(classify_calls(annotated, specimen=args.specimen), kb)
+    annotated = classify_calls(annotated, specimen=args.specimen)  # resistance only in context: see match
     skipped = pd.concat([r.skipped for _, r in reads] + [empty_skipped()], ignore_index=True)
 
     counts = annotated[C.STATUS].value_counts().to_dict()
@@ -254,7 +253,7 @@ def match_annotated(annotated, args: argparse.Namespace):
 
     from .annotate.classify import classify_calls, summarize_samples
     from .evidence.kb import shipped_kb
-    from .evidence.match import match_samples, tag_resistance
+    from .evidence.match import contextual_resistance, match_samples
 
     kb = shipped_kb()
     tumor_type = kb.oncotree.check(args.tumor_type)
@@ -264,11 +263,12 @@ def match_annotated(annotated, args: argparse.Namespace):
             raise UsageError(f"sample {args.sample!r} is not in the annotated table",
                              hint="samples there: " + ", ".join(sorted(set(annotated[C.SAMPLE]))[:10]))
         annotated = annotated[annotated[C.SAMPLE] == args.sample]
-    annotated = tag_resistance(classify_calls(annotated, specimen=args.specimen), kb)
+    annotated = classify_calls(annotated, specimen=args.specimen)
     names = [s for s in pd.unique(annotated[C.SAMPLE]) if s and "," not in s]  # raw outside rows may list several
     samples = pd.DataFrame({C.SAMPLE: names, C.TUMOR_TYPE: tumor_type, "specimen": args.specimen,
                             "prior_therapies": [prior] * len(names), "msi_high": args.msi_high, "tmb": args.tmb})
     matches = match_samples(annotated, samples, kb, include_filtered=args.include_filtered)
+    annotated = contextual_resistance(annotated, matches)
     summary = summarize_samples(annotated[annotated[C.SAMPLE].isin(names)], matches, args.include_filtered)
     summary.insert(1, C.TUMOR_TYPE, tumor_type)
     summary.insert(2, "specimen", args.specimen)

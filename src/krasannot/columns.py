@@ -74,7 +74,8 @@ KRAS_ALLELE = "kras_allele"            # G12C, G13D, Q61H ... or ""
 HOTSPOT = "hotspot"                    # True at a recurrent RAS/BRAF/EGFR/PIK3CA hotspot residue
 FUNCTIONAL_CLASS = "functional_class"  # models.FUNCTIONAL_*: loss_of_function, missense, inframe, ...
 COMUTATION = "comutation"              # STK11/KEAP1/TP53 only: loss_of_function or missense
-RESISTANCE = "resistance"              # evidence-base resistance tags, ";"-joined: G12Ci_acquired;antiEGFR
+RESISTANCE = "resistance"              # empty from annotate; after matching, the sample's resistant matches for
+#                                        the call in words, "; "-joined: "resistant to cetuximab (<evidence id>, <level>)"
 CAVEATS = "caveats"                    # ";"-joined: filtered, low_vaf, possible_clonal_haematopoiesis
 CLASSIFICATION_COLUMNS = [KRAS_ALLELE, HOTSPOT, FUNCTIONAL_CLASS, COMUTATION, RESISTANCE, CAVEATS]
 
@@ -105,14 +106,19 @@ CONFLICT = "conflict"              # other evidence in the sample points the oth
 CITATIONS = "citations"            # "PMID:34096690; NCT03600883; FDA 2021-05-28"
 SUMMARY = "summary"
 EVIDENCE_SOURCE = "evidence_source"  # curated, or civic
+RANK = "rank"                      # 1 = first for the sample (the ranking rule: README, evidence/match.py RANK_KEYS)
+SETTING = "setting"                # the entry's setting in words: first line, later line, after progression on X, any
+CLONALITY = "clonality"            # clonal, subclonal (matched call VAF < 1/3 of the sample's top driver VAF), or ""
 MATCH_COLUMNS = [SAMPLE, LEVEL, THERAPY, DIRECTION, TUMOR_TYPE, TUMOR_TYPE_MATCH, BIOMARKER, MATCHED_CALLS,
                  ASSESSMENT, CONFLICT, CAVEATS, EVIDENCE_ID, EVIDENCE_TUMOR_TYPES, LEVEL_AMP, LEVEL_ESCAT,
-                 LEVEL_ONCOKB, CITATIONS, SUMMARY, EVIDENCE_SOURCE]
+                 LEVEL_ONCOKB, CITATIONS, SUMMARY, EVIDENCE_SOURCE, RANK, SETTING, CLONALITY]
 
 # per-sample summary (annotate/classify.py: summarize_samples): the key-findings box
 KRAS_STATUS = "kras_status"        # an allele (G12C; two joined with ";"), wild_type (assessed), not_assessed
 STK11_STATUS = "stk11_status"      # loss_of_function, missense, wild_type, not_assessed
 KEAP1_STATUS = "keap1_status"
 TP53_STATUS = "tp53_status"
-RESISTANCE_ALTERATIONS = "resistance_alterations"  # "KRAS p.Y96D (G12Ci_acquired); MET amplification (...)"
+# "; "-joined, one per matched resistant entry of the sample (its calls joined by " + "):
+# "KRAS p.G12D (VAF 0.3): resistant to cetuximab in this tumour type (crc-ras-mutant-cetuximab-resistance, resistance_standard)"
+RESISTANCE_ALTERATIONS = "resistance_alterations"
 SAMPLE_SUMMARY_COLUMNS = [SAMPLE, KRAS_STATUS, STK11_STATUS, KEAP1_STATUS, TP53_STATUS, RESISTANCE_ALTERATIONS]

@@ -83,7 +83,11 @@ def test_luad_kras_g12d_has_no_g12c_inhibitor(tmp_path):
 def test_luad_g12c_with_stk11_or_keap1_loss_notes_poor_immunotherapy_outcome(tmp_path):
     vcf = write_vcf(tmp_path / "t.vcf", ["KRAS G12C", "STK11 Q37*"])
     matches, summary = annotate_and_match(tmp_path, [vcf], "LUAD")
-    assert "anti_PD1_PDL1" in therapies(matches, "resistant")
+    # poor outcome on anti-PD-(L)1 is prognostic (with its hazard ratio), never "resistant"
+    assert therapies(matches, "resistant") == set()
+    assert "anti-PD-1/PD-L1 antibodies" in therapies(matches, "prognostic")
+    prognostic = matches[matches["evidence_id"] == "luad-kras-stk11-anti-pd-l1-poor-outcome"].iloc[0]
+    assert "HR 2.04" in prognostic["summary"] and prognostic["level"] == "prognostic_clinical"
     stk11 = matches[matches["evidence_id"] == "nsclc-kras-g12c-stk11-adagrasib"]
     assert len(stk11) == 1 and "STK11 p.Q37*" in stk11.iloc[0]["matched_calls"]
     assert summary["stk11_status"] == "loss_of_function"

@@ -20,19 +20,25 @@ def _classified(panels, texts, specimen="tissue", vaf=0.3, build="GRCh38"):
 def test_classes_of_real_alleles(panels):
     for build in ("GRCh37", "GRCh38"):
         got = _classified(panels, ["KRAS G12C", "KRAS p.G12=", "STK11 Q37*", "KEAP1 G333C", "TP53 R273H",
-                                   "EGFR p.E746_A750del", "BRAF V600E", "PIK3CA H1047R", "TP53 P72R"], build=build)
+                                   "EGFR p.E746_A750del", "BRAF V600E", "PIK3CA H1047R", "TP53 P72R",
+                                   "STK11 D194Y", "STK11 D176N", "STK11 F354L", "KEAP1 R71L"], build=build)
         table = list(zip(got["hgvsp_short"], got["functional_class"], got["hotspot"], got["kras_allele"],
                          got["comutation"]))
         assert table == [
             ("p.G12C", "missense", True, "G12C", ""),
             ("p.G12=", "synonymous", False, "", ""),
             ("p.Q37*", "loss_of_function", False, "", "loss_of_function"),
-            ("p.G333C", "missense", False, "", "missense"),
+            # a recurrent Kelch-domain KEAP1 missense is on the curated loss-of-function list
+            ("p.G333C", "loss_of_function", False, "", "loss_of_function"),
             ("p.R273H", "missense", False, "", "missense"),
             ("p.E746_A750del", "inframe", True, "", ""),
             ("p.V600E", "missense", True, "", ""),
             ("p.H1047R", "missense", True, "", ""),
             ("p.P72R", "missense", False, "", "missense"),
+            ("p.D194Y", "loss_of_function", False, "", "loss_of_function"),   # DFG aspartate: kinase-dead
+            ("p.D176N", "loss_of_function", False, "", "loss_of_function"),   # catalytic-loop aspartate
+            ("p.F354L", "missense", False, "", "missense"),   # not on the list: a missense, not a loss
+            ("p.R71L", "missense", False, "", "missense"),
         ], build
 
 
@@ -54,3 +60,20 @@ def test_summary_states_wild_type_only_where_assayed(panels):
                                     call_type="variant", filter="PASS")])
     both = pd.concat([annotated, classify_calls(gene_level)], ignore_index=True)
     assert summarize_samples(both).iloc[0]["keap1_status"] == "wild_type"
+
+
+def test_curated_loss_of_function_missense_list_cites_a_source_for_each_row():
+    from krasannot.annotate.classify import load_lof_missense
+
+    table = load_lof_missense()
+    assert {"STK11", "KEAP1"} <= set(table["gene"])
+    assert {"D176", "D194"} <= set(table.loc[table["gene"] == "STK11", "change"])
+    assert table["source"].str.len().gt(20).all()
+    assert table["confirmed"].str.match(r"^(yes|no: .+)$").all()
+
+
+def test_summary_gives_every_named_sample_a_row(panels):
+    annotated = _classified(panels, ["KRAS G12C"]).assign(sample="S")
+    summary = summarize_samples(annotated, samples=["S", "EMPTY"]).set_index("sample")
+    assert summary.loc["EMPTY"].tolist() == ["not_assessed"] * 4 + [""]
+    assert summary.at["S", "kras_status"] == "G12C"

@@ -10,7 +10,7 @@ from krasannot.annotate.classify import classify_calls, summarize_samples
 from krasannot.annotate.pipeline import annotate_calls
 from krasannot.errors import ReferenceDataError, UsageError
 from krasannot.evidence.kb import load_kb, validate_kb
-from krasannot.evidence.match import match_samples, tag_resistance
+from krasannot.evidence.match import contextual_resistance, match_samples
 from krasannot.reference.backmap import back_map
 
 KB = """
@@ -100,7 +100,7 @@ def _call(panel, sample, text, vaf=0.3, detection="detected", **extra):
 
 def _annotated(panels, kb, rows, specimen="tissue"):
     panel = panels["GRCh38"]
-    return tag_resistance(classify_calls(annotate_calls(pd.DataFrame(rows), panel), specimen), kb)
+    return classify_calls(annotate_calls(pd.DataFrame(rows), panel), specimen)
 
 
 def _samples(*rows):
@@ -138,12 +138,19 @@ def test_acquired_resistance_needs_the_prior_therapy_and_conflicts_with_the_sens
     assert resistant["matched_calls"] == "KRAS p.Y96D (VAF 0.04); MET amplification"
     assert resistant["conflict"] == "sensitive for sotorasib: nsclc-g12c-sotorasib"
     assert _matched(matches, "NAIVE") == [("nsclc-g12c-sotorasib", "sensitive", "ancestor", "matched")]
-    # the tag describes the allele, whatever the sample's history
-    assert annotated.loc[annotated["hgvsp_short"] == "p.Y96D", "resistance"].tolist() == ["G12Ci_acquired"] * 2
+    # annotate claims no resistance; after matching, only the sample whose history fires the entry does
+    assert set(annotated["resistance"]) == {""}
+    tagged = contextual_resistance(annotated, matches)
+    y96d = tagged[tagged["hgvsp_short"] == "p.Y96D"].set_index("sample")["resistance"]
+    assert y96d["P"] == "resistant to sotorasib + adagrasib (g12ci-acquired, resistance_clinical)"
+    assert y96d["NAIVE"] == ""
     summary = summarize_samples(annotated, matches).set_index("sample")
     assert summary.at["P", "kras_status"] == "G12C;Y96D"
     assert summary.at["P", "resistance_alterations"] == (
-        "KRAS p.Y96D (VAF 0.04); MET amplification (resistant: sotorasib + adagrasib)")
+        "KRAS p.Y96D (VAF 0.04) + MET amplification: resistant to sotorasib + adagrasib in this tumour type "
+        "(g12ci-acquired, resistance_clinical)")
+    assert summary.at["NAIVE", "resistance_alterations"] == ""
+    assert summarize_samples(annotated).at[0, "resistance_alterations"] == ""   # no matches: no context, no claim
 
 
 def test_wild_type_is_true_only_where_assayed(panels, kb):
@@ -229,3 +236,50 @@ def test_yaml_tags_cannot_run_code(tmp_path):
     (tmp_path / "kb.yaml").write_text("entries: !!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(ReferenceDataError):
         load_kb(tmp_path)
+
+
+def test_stated_level_setting_and_seed_citations_in_words(tmp_path, panels):
+    (tmp_path / "kb.yaml").write_text(textwrap.dedent("""
+        version: "test"
+        released: 2026-11-21
+        drug_classes:
+          KRAS_G12C_inhibitor: [sotorasib, adagrasib]
+        drug_class_names:
+          KRAS_G12C_inhibitor: KRAS G12C (OFF) inhibitors
+        cross_resistance_classes: [KRAS_G12C_inhibitor]
+        entries:
+          - id: subgroup
+            tumor_types: [NSCLC]
+            biomarker: {gene: KRAS, alteration: p.G12C}
+            therapy: {drugs: [adagrasib], direction: sensitive}
+            level: clinical
+            setting: later_line
+            stated_level: {amp_asco_cap: "Tier II, Level D", basis: "a 14-patient post-hoc subgroup"}
+            citations: [{type: seed, id: "001_x", note: "Tang et al., World J Gastroenterol 2023;29(6)"},
+                        {type: PMID, id: "123"}]
+            summary: A small subgroup, for the test.
+            last_reviewed: 2026-11-21
+          - id: plain-clinical
+            tumor_types: [NSCLC]
+            biomarker: {gene: KRAS, alteration: p.G12C}
+            therapy: {drugs: [sotorasib], direction: sensitive}
+            level: clinical
+            setting: first_line
+            citations: [{type: PMID, id: "456"}]
+            summary: A plain clinical entry, for the test.
+            last_reviewed: 2026-11-21
+    """))
+    small = load_kb(tmp_path)
+    annotated = _annotated(panels, small, [_call(panels["GRCh38"], "P", "KRAS G12C")])
+    matches = match_samples(annotated, _samples(("P", "LUAD", "")), small).set_index("evidence_id")
+    assert matches.at["subgroup", "level_amp_asco_cap"] == "Tier II, Level D"          # stated, with its basis
+    assert matches.at["plain-clinical", "level_amp_asco_cap"] == "Tier II, Level C"    # clinical is not Tier I
+    assert matches.at["subgroup", "citations"] == (
+        "Tang et al., World J Gastroenterol 2023,29(6) (seed paper); PMID:123")
+    # no prior therapy: the first-line entry ranks before the later-line one
+    assert (matches.at["plain-clinical", "rank"], matches.at["subgroup", "rank"]) == (1, 2)
+    assert matches.at["subgroup", "setting"] == "later line"
+    after = match_samples(annotated, _samples(("P", "LUAD", "sotorasib")), small).set_index("evidence_id")
+    assert after.at["subgroup", "caveats"] == "progressed on sotorasib (KRAS G12C (OFF) inhibitors class)"
+    assert after.at["plain-clinical", "caveats"] == "progressed on sotorasib"
+    assert (after.at["subgroup", "rank"], after.at["plain-clinical", "rank"]) == (1, 2)

@@ -35,6 +35,26 @@ def load_recurrent_residues() -> pd.DataFrame:
     return table.assign(position=table["residue"].str[1:].astype(int))
 
 
+def load_lof_missense() -> pd.DataFrame:
+    """resources/hotspots/lof_missense.tsv: curated, cited missense changes that are loss of function
+    (gene, change: a residue such as D194 or an exact change such as p.G333C, source)."""
+    path = resources.files("krasannot.resources").joinpath("hotspots/lof_missense.tsv")
+    with path.open("r", encoding="utf-8") as handle:
+        return pd.read_csv(handle, sep="\t", comment="#", dtype=str)
+
+
+def _curated_loss_of_function(annotated: pd.DataFrame) -> np.ndarray:
+    """Rows whose missense change is on the curated loss-of-function list (a residue, or an exact change)."""
+    table = load_lof_missense()
+    exact = table["change"].str.startswith("p.")
+    gene = annotated[C.GENE].fillna("").astype(str)
+    protein = annotated[C.HGVSP_SHORT].fillna("").astype(str)
+    by_change = pd.Series(list(zip(gene, protein))).isin(set(zip(table.loc[exact, "gene"], table.loc[exact, "change"])))
+    residues = set(zip(table.loc[~exact, "gene"], table.loc[~exact, "change"].str[1:].astype(int)))
+    by_residue = pd.Series(list(zip(gene, residue_numbers(annotated)))).isin(residues)
+    return (by_change | by_residue).to_numpy()
+
+
 def _first_term(consequence: pd.Series) -> pd.Series:
     return consequence.fillna("").astype(str).str.split("&").str[0]
 
@@ -57,6 +77,9 @@ def classify_function(annotated: pd.DataFrame) -> pd.DataFrame:
          annotated[C.CALL_TYPE].isin([M.CALL_TYPE_COPY_NUMBER, M.CALL_TYPE_FUSION]) | (first == "")],
         [M.FUNCTIONAL_LOSS_OF_FUNCTION, M.FUNCTIONAL_MISSENSE, M.FUNCTIONAL_INFRAME, M.FUNCTIONAL_SYNONYMOUS, ""],
         M.FUNCTIONAL_NON_CODING)
+    # a kinase-dead or NRF2-binding-dead missense (curated, cited) is a loss of function like a truncation
+    functional = np.where((functional == M.FUNCTIONAL_MISSENSE) & _curated_loss_of_function(annotated),
+                          M.FUNCTIONAL_LOSS_OF_FUNCTION, functional)
     return annotated.assign(**{C.FUNCTIONAL_CLASS: np.where(is_annotated, functional, "")})
 
 
@@ -113,7 +136,8 @@ def flag_caveats(annotated: pd.DataFrame, specimen: str = "tissue") -> pd.DataFr
 
 
 def classify_calls(annotated: pd.DataFrame, specimen: str = "tissue") -> pd.DataFrame:
-    """All classification columns but resistance (which needs the evidence base: evidence.match.tag_resistance)."""
+    """All classification columns. resistance stays empty: it is claimed only in context, after matching
+    (evidence.match.contextual_resistance)."""
     missing = {c: "" for c in C.ANNOTATED_TSV_COLUMNS if c not in annotated}  # optional input columns
     out = classify_function(annotated.assign(**missing) if missing else annotated)
     out = classify_hotspot(out)
@@ -143,19 +167,21 @@ def assessed_residues(annotated: pd.DataFrame) -> dict[str, set]:
 
 
 def summarize_samples(annotated: pd.DataFrame, matches: pd.DataFrame | None = None,
-                      include_filtered: bool = False) -> pd.DataFrame:
+                      include_filtered: bool = False, samples: list[str] | None = None) -> pd.DataFrame:
     """One row per sample: KRAS status, STK11/KEAP1/TP53 status, resistance alterations.
 
-    Resistance alterations are the calls of the sample's resistant matches (its tumour type, its prior
-    therapy) where `matches` is given, else every call with a resistance tag.
+    Resistance alterations are the calls of the sample's matched resistant entries (its tumour type, its
+    co-alterations, its prior therapy), in words; without `matches` there is no context, so no claim.
+    `samples`: every named sample gets a row, also one with no calls at all (all not_assessed).
 
     KRAS is wild_type only where assayed: a gene-level not-detected row, or not-detected rows at
     codons 12, 13 and 61; STK11/KEAP1/TP53 only with a gene-level row. Otherwise not_assessed.
     """
     counted = annotated[counted_calls(annotated, include_filtered)]
     assessed = assessed_residues(annotated)
+    names = list(dict.fromkeys(samples)) if samples is not None else list(pd.unique(annotated[C.SAMPLE].dropna()))
     rows = []
-    for sample in pd.unique(annotated[C.SAMPLE].dropna()):
+    for sample in names:
         mine = counted[counted[C.SAMPLE] == sample]
         row = {C.SAMPLE: sample}
         kras = [a for a in mine[C.KRAS_ALLELE] if a]
@@ -168,16 +194,14 @@ def summarize_samples(annotated: pd.DataFrame, matches: pd.DataFrame | None = No
             found = set(mine.loc[mine[C.GENE] == gene, C.COMUTATION]) - {""}
             row[column] = ("loss_of_function" if "loss_of_function" in found else "missense" if found else
                            "wild_type" if "gene" in assessed.get((sample, gene), set()) else "not_assessed")
-        if matches is not None:
+        row[C.RESISTANCE_ALTERATIONS] = ""
+        if matches is not None and len(matches):
             resistant = matches[(matches[C.SAMPLE] == sample) & (matches[C.DIRECTION] == "resistant")
                                 & (matches[C.ASSESSMENT] == "matched")]
-            row[C.RESISTANCE_ALTERATIONS] = "; ".join(
-                f"{calls} (resistant: {therapy})" for calls, therapy in zip(resistant[C.MATCHED_CALLS],
-                                                                            resistant[C.THERAPY]))
-        else:
-            tagged = mine[mine[C.RESISTANCE].fillna("") != ""]
-            row[C.RESISTANCE_ALTERATIONS] = "; ".join(
-                f"{describe_call(r)} ({r[C.RESISTANCE]})" for _, r in tagged.iterrows())
+            row[C.RESISTANCE_ALTERATIONS] = "; ".join(dict.fromkeys(
+                f"{calls.replace('; ', ' + ')}: resistant to {therapy} in this tumour type ({entry_id}, {level})"
+                for calls, therapy, entry_id, level in zip(resistant[C.MATCHED_CALLS], resistant[C.THERAPY],
+                                                           resistant[C.EVIDENCE_ID], resistant[C.LEVEL])))
         rows.append(row)
     return pd.DataFrame(rows, columns=C.SAMPLE_SUMMARY_COLUMNS)
 

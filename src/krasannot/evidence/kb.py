@@ -51,6 +51,11 @@ class Term:
     specimen: str = ""
     min_vaf: float | None = None
     prior_therapy: tuple[str, ...] = ()
+    other_than: tuple[str, ...] = ()   # exact protein changes a residue/codon/class term leaves out: p.G12C
+
+
+SAFETY_RULES_FILE = "safety_rules.yaml"   # beside the entries, but rules, not evidence (evidence/safety.py)
+SETTINGS = ("first_line", "later_line", "after_progression_on", "any")
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ class Entry:
     confirmed: bool = True
     unconfirmed: str = ""
     source: str = "curated"
+    tumour_specific: bool = False      # the rationale holds in its own tumour types only: never offered off-label
+    setting: str = "any"               # first_line, later_line, after_progression_on, any
+    progressed_on: tuple[str, ...] = ()  # drugs or classes, for setting after_progression_on
+    stated_level: dict = field(default_factory=dict)  # {amp_asco_cap, escat, basis}: where the default mapping misleads
+    preferred: bool = False            # the guideline's preferred option among equals (ranks first among them)
     path: str = ""
 
     @property
@@ -92,6 +102,10 @@ class KnowledgeBase:
     released: str
     oncotree: OncoTree
     files: list[str] = field(default_factory=list)
+    class_names: dict[str, str] = field(default_factory=dict)      # class -> "anti-EGFR antibodies"
+    cross_resistance_classes: tuple[str, ...] = ()   # progression on one member flags the others
+    _class_pattern: re.Pattern | None = field(default=None, repr=False, compare=False)
+    _progressed_cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def expand_drugs(self, names) -> set[str]:
         """Drug and class names to lower-case drug names (a class stands for its drugs)."""
@@ -101,6 +115,39 @@ class KnowledgeBase:
             key = name.strip().lower()
             out.update(d.lower() for d in classes.get(key, (key,)))
         return out
+
+    def drug_name(self, name: str) -> str:
+        """A drug as written, a class by its display name: 'anti_PD1_PDL1' -> 'anti-PD-1/PD-L1 antibodies'."""
+        return self.class_names.get(name, name)
+
+    def therapy_text(self, entry: "Entry") -> str:
+        return " + ".join(self.drug_name(d) for d in entry.drugs)
+
+    def in_words(self, text: str) -> str:
+        """Class names in a text (a biomarker's 'after KRAS_G12C_inhibitor') replaced by their display names."""
+        if not self.class_names:
+            return text
+        if self._class_pattern is None:
+            self._class_pattern = re.compile(
+                r"\b(" + "|".join(map(re.escape, sorted(self.class_names, key=len, reverse=True))) + r")\b")
+        return self._class_pattern.sub(lambda m: self.class_names[m.group(1)], text)
+
+    def progressed_class_members(self, drugs: tuple[str, ...], prior: frozenset[str]) -> list[tuple[str, str]]:
+        """(prior drug, class display name) for each of `drugs` that shares a cross-resistance class
+        with a drug the disease progressed on (`prior`: lower-case drug names); '' for the drug itself."""
+        key = (tuple(drugs), frozenset(prior))
+        if key not in self._progressed_cache:
+            self._progressed_cache[key] = self._progressed_class_members(*key)
+        return self._progressed_cache[key]
+
+    def _progressed_class_members(self, drugs: tuple[str, ...], prior: frozenset[str]) -> list[tuple[str, str]]:
+        found = []
+        wanted = {d.lower() for d in drugs}
+        for cls in self.cross_resistance_classes:
+            members = {d.lower() for d in self.drug_classes.get(cls, ())}
+            if members & wanted:   # the drug itself is named as such, below
+                found += [(p, self.drug_name(cls)) for p in sorted((prior & members) - wanted)]
+        return [(p, "") for p in sorted(prior & wanted)] + list(dict.fromkeys(found))
 
 
 def _terms_of(expression: tuple):
@@ -144,6 +191,7 @@ def _qualifiers(raw: dict) -> str:
     words += [f"in {raw['specimen']}"] if raw.get("specimen") else []
     words += [f"VAF >= {raw['min_vaf']:.0%}"] if raw.get("min_vaf") else []
     words += [f"after {'/'.join(raw['prior_therapy'])}"] if raw.get("prior_therapy") else []
+    words += [f"other than {', '.join(raw['other_than'])}"] if raw.get("other_than") else []
     return f" ({', '.join(words)})" if words else ""
 
 
@@ -156,7 +204,7 @@ def parse_term(raw: dict, where: str) -> Term:
 
 def _parse_term(raw: dict, where: str) -> Term:
     common = dict(origin=raw.get("origin", ""), specimen=raw.get("specimen", ""), min_vaf=raw.get("min_vaf"),
-                  prior_therapy=tuple(raw.get("prior_therapy", ())))
+                  prior_therapy=tuple(raw.get("prior_therapy", ())), other_than=tuple(raw.get("other_than", ())))
     if "feature" in raw:
         text = raw["feature"] + (f" >= {raw['min']:g}" if "min" in raw else "")
         if raw["feature"] == "TMB" and "min" not in raw:
@@ -205,7 +253,11 @@ def _entry(raw: dict, path: str) -> Entry:
         excluded_tumor_types=tuple(raw.get("excluded_tumor_types", ())),
         context=raw.get("context", ""), caveats=tuple(raw.get("caveats", ())),
         resistance_tag=raw.get("resistance_tag", ""), confirmed=raw.get("confirmed", True),
-        unconfirmed=raw.get("unconfirmed", ""), source=raw.get("source", "curated"), path=path)
+        unconfirmed=raw.get("unconfirmed", ""), source=raw.get("source", "curated"),
+        tumour_specific=raw.get("tumour_specific", False), setting=raw.get("setting", "any"),
+        progressed_on=tuple(raw.get("progressed_on", ())), stated_level=dict(raw.get("stated_level", {})),
+        preferred=raw.get("preferred", False),
+        path=path)
 
 
 def default_kb_dir():
@@ -224,11 +276,14 @@ def load_kb(directory=None, extra_files: list[str] | None = None) -> KnowledgeBa
     `extra_files` (e.g. a CIViC import) add entries; they never replace a curated entry's id.
     """
     directory = Path(str(directory or default_kb_dir()))
-    files = sorted(directory.glob("*.yaml")) + [Path(p) for p in extra_files or []]
+    files = sorted(p for p in directory.glob("*.yaml") if p.name != SAFETY_RULES_FILE) + \
+        [Path(p) for p in extra_files or []]
     if not files:
         raise ReferenceDataError(f"{directory}: no evidence files (*.yaml)")
     schema = _schema()
     entries, classes, version, released = [], {}, "", ""
+    class_names: dict[str, str] = {}
+    cross_resistance: list[str] = []
     for path in files:
         try:
             data = _plain(yaml.safe_load(path.read_text("utf-8")) or {})
@@ -244,8 +299,11 @@ def load_kb(directory=None, extra_files: list[str] | None = None) -> KnowledgeBa
         version = data.get("version", version)
         released = data.get("released", released)
         classes.update({k: tuple(v) for k, v in data.get("drug_classes", {}).items()})
+        class_names.update(data.get("drug_class_names", {}))
+        cross_resistance += data.get("cross_resistance_classes", [])
         entries += [_entry(raw, str(path.name)) for raw in data.get("entries", [])]
-    return KnowledgeBase(entries, classes, version, released, load_oncotree(), [str(p) for p in files])
+    return KnowledgeBase(entries, classes, version, released, load_oncotree(), [str(p) for p in files],
+                         class_names, tuple(dict.fromkeys(cross_resistance)))
 
 
 def _entry_id_at(data: dict, path) -> str:
@@ -280,6 +338,20 @@ def validate_kb(kb: KnowledgeBase, panel_proteins: dict[str, str], known_genes: 
             problems.append(f"{where}: confirmed is false but `unconfirmed` does not say what")
         for term in entry.terms():
             problems += _term_problems(term, where, panel_proteins, known_genes, kb)
+        if entry.setting == "after_progression_on" and not entry.progressed_on:
+            problems.append(f"{where}: setting after_progression_on needs `progressed_on` (drugs or classes)")
+        if entry.progressed_on and entry.setting != "after_progression_on":
+            problems.append(f"{where}: `progressed_on` belongs to setting after_progression_on")
+        for name in entry.progressed_on:
+            if name not in kb.drug_classes and not re.fullmatch(r"[a-z][a-z0-9-]*", name):
+                problems.append(f"{where}: progressed_on {name!r} is neither a drug class of kb.yaml "
+                                "nor a lower-case drug name")
+    missing_names = sorted(set(kb.drug_classes) - set(kb.class_names))
+    if missing_names:
+        problems.append(f"kb.yaml: drug classes without a display name in drug_class_names: {', '.join(missing_names)}")
+    if not problems:   # the safety rules, on synthetic samples: only a base that is otherwise sound
+        from .safety import check_kb_safety
+        problems += check_kb_safety(kb, panel_proteins)
     return problems
 
 

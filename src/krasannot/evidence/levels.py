@@ -9,7 +9,9 @@ from __future__ import annotations
 LEVELS: dict[str, tuple[str, str, str]] = {
     "approved": ("Tier I, Level A", "I-A", "1"),
     "guideline": ("Tier I, Level A", "I-A", "2"),
-    "clinical": ("Tier I, Level B", "II-B", "3A"),
+    # trial evidence that is not standard care (a small subgroup, a low-response monotherapy): AMP Tier II,
+    # Level C by default; an entry with stronger, cited support states its own level (stated_level)
+    "clinical": ("Tier II, Level C", "II-B", "3A"),
     "other_tumor_type": ("Tier II, Level C", "III-A", "3B"),
     "investigational": ("Tier II, Level D", "IV-A", "4"),
     "resistance_standard": ("Tier I, Level A", "", "R1"),
@@ -41,3 +43,9 @@ def escat(level: str) -> str:
 
 def oncokb_level(level: str) -> str:
     return LEVELS[level][2]
+
+
+def stated_or_default(level: str, stated: dict) -> tuple[str, str]:
+    """(AMP/ASCO/CAP, ESCAT) of a match: the entry's stated_level where it gives one, else the mapping.
+    An off-label match keeps the mapping of its own level: the entry's statement is about its tumour types."""
+    return stated.get("amp_asco_cap") or amp_tier(level), stated.get("escat") or escat(level)

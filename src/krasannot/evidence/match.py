@@ -17,7 +17,7 @@ from .. import models as M
 from ..annotate.classify import (PROTEIN_ALTERING, counted_calls, describe_call, load_recurrent_residues,
                                  residue_numbers)
 from .kb import Entry, KnowledgeBase, Term
-from .levels import LEVEL_ORDER, OFF_LABEL_LEVEL, OFF_LABEL_SOURCE_LEVELS, amp_tier, escat, oncokb_level
+from .levels import LEVEL_ORDER, OFF_LABEL_LEVEL, OFF_LABEL_SOURCE_LEVELS, oncokb_level, stated_or_default
 from .oncotree import TUMOUR_AGNOSTIC
 
 FALSE, UNKNOWN, TRUE = 0, 1, 2   # three-valued logic: all = min, any = max, none = TRUE - max
@@ -54,7 +54,7 @@ class CallFacts:
 
     @functools.cached_property
     def labels(self) -> np.ndarray:
-        """'KRAS p.G12C (VAF 0.31)' per row: only a matches table needs them, not resistance tagging."""
+        """'KRAS p.G12C (VAF 0.31)' per row: only a matches table (and the safety check) needs them."""
         return _call_labels(self._annotated)
 
     def isin(self, column: str, values) -> np.ndarray:
@@ -150,6 +150,8 @@ def _call_mask(term: Term, facts: CallFacts) -> np.ndarray:
         mask &= t[C.ORIGIN] != "germline"
     if term.min_vaf is not None:
         mask &= np.nan_to_num(facts.vaf, nan=-1.0) >= term.min_vaf
+    if term.other_than:
+        mask &= ~np.isin(t[C.HGVSP_SHORT], term.other_than)
     return mask & facts.counted
 
 
@@ -173,12 +175,18 @@ def _exon_event(term: Term, facts: CallFacts) -> np.ndarray:
 
 def wild_type_state(term: Term, facts: CallFacts, residues_by_gene: dict[str, set[int]]) -> np.ndarray:
     """TRUE where no counted protein-altering change sits in the region and every gene of it was assayed;
-    FALSE where a change is there; UNKNOWN (not assessed) otherwise."""
+    FALSE where a change is there; UNKNOWN (not assessed) otherwise.
+
+    Wild-type means wild-type: an amplification of the gene, or an activating (hotspot) mutation anywhere
+    in it, also makes the term false, whatever codons it names (KRAS/NRAS amplification and extended-RAS
+    mutations confer anti-EGFR resistance as the codons 12/13/61 do)."""
     t = facts.text
-    region = facts.isin(C.GENE, term.genes) & facts.altering & (t[C.CALL_TYPE] == M.CALL_TYPE_VARIANT)
+    in_genes = facts.isin(C.GENE, term.genes)
+    region = in_genes & facts.altering & (t[C.CALL_TYPE] == M.CALL_TYPE_VARIANT)
     if term.residues:
-        region &= np.isin(facts.residue, term.residues)
-    altered = facts.per_sample(region & facts.counted)
+        region &= np.isin(facts.residue, term.residues) | facts.hotspot
+    amplified = in_genes & (t[C.CALL_TYPE] == M.CALL_TYPE_COPY_NUMBER) & (t[C.CN_STATE] == M.CN_AMPLIFICATION)
+    altered = facts.per_sample((region | amplified) & facts.counted)
     assessed = np.ones(facts.n_samples, dtype=bool)
     for gene in term.genes:
         rows = facts.not_detected & (t[C.GENE] == gene)
@@ -194,26 +202,36 @@ def wild_type_state(term: Term, facts: CallFacts, residues_by_gene: dict[str, se
     return np.where(altered, FALSE, np.where(assessed, TRUE, UNKNOWN))
 
 
-def sample_conditions(term: Term, samples: pd.DataFrame, kb: KnowledgeBase) -> np.ndarray:
+def sample_conditions(term: Term, samples: pd.DataFrame, kb: KnowledgeBase,
+                      prior: "PriorTherapies | None" = None) -> np.ndarray:
     """Sample-level requirements of a term (specimen, prior therapy) as a boolean per sample."""
     ok = np.ones(len(samples), dtype=bool)
     if term.specimen:
         ok &= (samples["specimen"] == term.specimen).to_numpy()
     if term.prior_therapy:
+        prior = prior or PriorTherapies(samples, kb)
         wanted = kb.expand_drugs(term.prior_therapy)
-        ok &= np.array([bool(expanded & wanted) for expanded in _expanded_prior(samples, kb)], dtype=bool)
+        hit = np.array([bool(expanded & wanted) for expanded in prior.distinct], dtype=bool)
+        ok &= hit[prior.codes] if len(hit) else np.zeros(len(samples), dtype=bool)
     return ok
 
 
-def _expanded_prior(samples: pd.DataFrame, kb: KnowledgeBase) -> list[set[str]]:
-    """Each sample's prior therapies as drug names, expanded once per distinct history (a cohort has few)."""
-    keys = [frozenset(p) for p in samples["prior_therapies"]]
-    expanded = {k: kb.expand_drugs(k) for k in set(keys)}
-    return [expanded[k] for k in keys]
+class PriorTherapies:
+    """Each sample's prior therapies as lower-case drug names, expanded once per distinct history (a
+    cohort has few): `distinct` histories and each sample's `codes` into them."""
+
+    def __init__(self, samples: pd.DataFrame, kb: KnowledgeBase):
+        keys = [frozenset(p) for p in samples["prior_therapies"]]
+        index: dict[frozenset, int] = {}
+        self.codes = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
+        self.distinct = [frozenset(kb.expand_drugs(k)) for k in index]
+
+    def __getitem__(self, s: int) -> frozenset[str]:
+        return self.distinct[self.codes[s]]
 
 
 def term_state(term: Term, facts: CallFacts, samples: pd.DataFrame, kb: KnowledgeBase,
-               residues_by_gene: dict[str, set[int]]) -> np.ndarray:
+               residues_by_gene: dict[str, set[int]], prior: "PriorTherapies | None" = None) -> np.ndarray:
     if term.kind == "feature":
         if term.feature == "MSI-H":
             hit = samples["msi_high"].fillna(False).astype(bool).to_numpy()
@@ -224,7 +242,7 @@ def term_state(term: Term, facts: CallFacts, samples: pd.DataFrame, kb: Knowledg
         state = wild_type_state(term, facts, residues_by_gene)
     else:
         state = np.where(facts.per_sample(call_mask(term, facts)), TRUE, FALSE)
-    return np.where(sample_conditions(term, samples, kb), state, FALSE)
+    return np.where(sample_conditions(term, samples, kb, prior), state, FALSE)
 
 
 def evaluate(expression: tuple, states: dict[Term, np.ndarray]) -> np.ndarray:
@@ -261,19 +279,29 @@ def tumour_type_relation(entry: Entry, sample_type: str, kb: KnowledgeBase) -> s
     return "ancestor" if any(code in lineage for code in entry.tumor_types) else ""
 
 
-def tag_resistance(annotated: pd.DataFrame, kb: KnowledgeBase) -> pd.DataFrame:
-    """resistance: tags of the resistant entries whose call-level terms a detected call satisfies."""
-    samples = pd.DataFrame({C.SAMPLE: pd.unique(annotated[C.SAMPLE].dropna())})
-    facts = CallFacts(annotated, samples, include_filtered=True)
-    tags = [[] for _ in range(len(annotated))]
-    for entry in kb.entries:
-        if not entry.resistance_tag:
-            continue
-        for term in positive_terms(entry.biomarker):
-            for row in np.flatnonzero(call_mask(term, facts)):
-                if entry.resistance_tag not in tags[row]:
-                    tags[row].append(entry.resistance_tag)
-    return annotated.assign(**{C.RESISTANCE: [";".join(t) for t in tags]})
+def contextual_resistance(annotated: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
+    """resistance: for each call, the resistant entries that fired for *its* sample (tumour type,
+    co-alterations, prior therapy) with the call among their matched calls, in words:
+    'resistant to cetuximab (crc-ras-mutant-cetuximab-resistance, resistance_standard)'.
+
+    Nothing else claims resistance: a call of a sample with no resistant match keeps an empty column."""
+    out = [[] for _ in range(len(annotated))]
+    resistant = matches[(matches[C.DIRECTION] == "resistant") & (matches[C.ASSESSMENT] == "matched")] \
+        if len(matches) else matches
+    if len(resistant) and len(annotated):
+        labels = _call_labels(annotated)
+        rows_of: dict[tuple[str, str], list[int]] = {}
+        for i, (sample, label) in enumerate(zip(annotated[C.SAMPLE].astype(str), labels)):
+            rows_of.setdefault((sample, label), []).append(i)
+        for sample, calls, therapy, entry_id, level in zip(
+                resistant[C.SAMPLE], resistant[C.MATCHED_CALLS], resistant[C.THERAPY], resistant[C.EVIDENCE_ID],
+                resistant[C.LEVEL]):
+            text = f"resistant to {therapy} ({entry_id}, {level})"
+            for label in str(calls).split("; "):
+                for i in rows_of.get((str(sample), label), ()):
+                    if text not in out[i]:
+                        out[i].append(text)
+    return annotated.assign(**{C.RESISTANCE: ["; ".join(t) for t in out]})
 
 
 def sample_facts(samples: pd.DataFrame) -> pd.DataFrame:
@@ -300,11 +328,12 @@ def match_samples(annotated: pd.DataFrame, samples: pd.DataFrame, kb: KnowledgeB
     facts = CallFacts(annotated, samples, include_filtered)
     residues = load_recurrent_residues()
     residues_by_gene = residues.groupby("gene")["position"].apply(set).to_dict()
+    prior = PriorTherapies(samples, kb)
     states = {}
     for entry in kb.entries:
         for term in entry.terms():
             if term not in states:
-                states[term] = term_state(term, facts, samples, kb, residues_by_gene)
+                states[term] = term_state(term, facts, samples, kb, residues_by_gene, prior)
     relation_cache: dict[tuple[str, str], str] = {}
     sample_types = samples[C.TUMOR_TYPE].to_numpy()
 
@@ -325,10 +354,11 @@ def match_samples(annotated: pd.DataFrame, samples: pd.DataFrame, kb: KnowledgeB
             if relation:
                 rows.append(row)
             elif (state[s] == TRUE and entry.direction == "sensitive" and entry.level in OFF_LABEL_SOURCE_LEVELS
-                  and entry.source == "curated"):  # an imported (CIViC) entry is never offered off-label
+                  and entry.source == "curated"   # an imported (CIViC) entry is never offered off-label,
+                  and not entry.tumour_specific):  # nor one whose rationale holds in its own tumour only
                 off_label.append(row)
     rows += _off_label_rows(rows, off_label)
-    return _matches_table(rows, samples, facts, kb)
+    return _matches_table(rows, samples, facts, kb, prior)
 
 
 def _off_label_rows(rows: list, off_label: list) -> list:
@@ -346,14 +376,44 @@ def _off_label_rows(rows: list, off_label: list) -> list:
     return kept
 
 
-def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: KnowledgeBase) -> pd.DataFrame:
+DIRECTION_ORDER = {"sensitive": 0, "resistant": 1, "prognostic": 2}
+# tumour-type relation for ranking: an entry for this tumour type, then one for an ancestor or any tumour
+# (tumour-agnostic labels are mostly for pretreated disease), then another tumour type's option
+RELATION_ORDER = {"on_label": 0, "ancestor": 1, "agnostic": 1, "off_label": 2}
+SUBCLONAL_FRACTION = 1 / 3   # a driver under a third of the sample's highest driver VAF is subclonal
+
+
+def setting_fit(entry: Entry, prior: set[str], kb: KnowledgeBase) -> int:
+    """0 where the entry's setting fits the sample's prior therapies, 1 where it may (later line, history
+    not given), 2 where it does not (first line after treatment, after progression on a drug not given)."""
+    if entry.setting == "first_line":
+        return 2 if prior else 0
+    if entry.setting == "later_line":
+        return 0 if prior else 1
+    if entry.setting == "after_progression_on":
+        return 0 if prior & kb.expand_drugs(entry.progressed_on) else 2
+    return 0
+
+
+def _entry_prior_requirement(entry: Entry, kb: KnowledgeBase) -> set[str]:
+    """Drugs the entry itself is for after progression on (its setting or its terms' prior_therapy):
+    progression on those is the indication, not a warning."""
+    names = set(entry.progressed_on)
+    for term in entry.terms():
+        names.update(term.prior_therapy)
+    return kb.expand_drugs(names)
+
+
+def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: KnowledgeBase,
+                   prior: PriorTherapies) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=C.MATCH_COLUMNS)
-    calls_of: dict[str, dict[int, np.ndarray]] = {}   # entry id -> sample -> its rows that fire the entry
+    calls_of: dict[str, dict[int, list[int]]] = {}   # entry id -> sample -> its rows that fire the entry
     per_entry: dict[str, tuple] = {}
-    names, types = samples[C.SAMPLE].to_numpy(), samples[C.TUMOR_TYPE].to_numpy()
-    prior = _expanded_prior(samples, kb)
-    records = []
+    names, types = samples[C.SAMPLE].tolist(), samples[C.TUMOR_TYPE].tolist()
+    # plain Python lists: a large cohort has a million rows here, and numpy indexing of 1-3 calls is slower
+    vaf = facts.vaf.tolist()
+    labels, call_caveats = facts.labels.tolist(), facts.text[C.CAVEATS].tolist()
     for s, entry, relation, matched in rows:
         if entry.id not in calls_of:
             mask = np.zeros(len(facts.counted), dtype=bool)
@@ -362,45 +422,90 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
             hits = np.flatnonzero(mask)
             order = np.argsort(facts.sample_code[hits], kind="stable")
             codes, starts = np.unique(facts.sample_code[hits][order], return_index=True)
-            calls_of[entry.id] = dict(zip(codes.tolist(), np.split(hits[order], starts[1:])))
+            ordered, bounds = hits[order].tolist(), starts.tolist() + [len(hits)]
+            calls_of[entry.id] = {c: ordered[bounds[k]:bounds[k + 1]] for k, c in enumerate(codes.tolist())}
             per_entry[entry.id] = (
                 [f"{t.text.replace(' wild_type', '')}: none detected (assayed)" for t in entry.terms()
-                 if t.kind == "wild_type"], entry.biomarker_text(), format_citations(entry.citations))
-        calls = calls_of[entry.id].get(int(s), np.empty(0, dtype=np.int64))
-        wild_type_assayed, biomarker_text, citations = per_entry[entry.id]
-        assayed = wild_type_assayed if matched else []
+                 if t.kind == "wild_type"], kb.in_words(entry.biomarker_text()), format_citations(entry.citations),
+                _entry_prior_requirement(entry, kb), kb.therapy_text(entry), [kb.in_words(c) for c in entry.caveats],
+                _setting_text(entry, kb), ",".join(entry.tumor_types))
+    # the sample's highest driver VAF: over the calls that fire its sensitive and resistant entries
+    top_vaf = [0.0] * len(names)
+    for s, entry, _, _ in rows:
+        if entry.direction != "prognostic":
+            for i in calls_of[entry.id].get(int(s), ()):
+                if vaf[i] > top_vaf[s]:
+                    top_vaf[s] = vaf[i]
+    history_fit: dict[tuple, tuple] = {}   # (entry, prior-therapy history) -> (progressed, setting fit)
+    records = []
+    for s, entry, relation, matched in rows:
+        calls = calls_of[entry.id].get(int(s), ())
+        (wild_type_assayed, biomarker_text, citations, indication_prior, therapy, entry_caveats, setting,
+         tumour_types) = per_entry[entry.id]
         level = OFF_LABEL_LEVEL if relation == "off_label" else entry.level
-        caveats = list(entry.caveats)
-        caveats += [c for i in calls for c in facts.text[C.CAVEATS][i].split(";") if c]
+        caveats = list(entry_caveats)
+        caveats += [c for i in calls for c in call_caveats[i].split(";") if c]
         if relation == "off_label":
             caveats.append(f"off_label: evidence is for {', '.join(entry.tumor_types)}")
         if not matched:
             caveats.append("not_assessed: a wild-type requirement was not assayed in this sample")
         if not entry.confirmed:
             caveats.append(f"unconfirmed: {entry.unconfirmed}")
-        progressed = sorted(prior[s] & {d.lower() for d in entry.drugs})
-        if progressed and entry.direction == "sensitive":  # a drug the disease already progressed on
-            caveats.append(f"progressed on {', '.join(progressed)}")
-        records.append({
-            C.SAMPLE: names[s], C.LEVEL: level, C.THERAPY: entry.therapy,
-            C.DIRECTION: entry.direction, C.TUMOR_TYPE: types[s], C.TUMOR_TYPE_MATCH: relation,
-            C.BIOMARKER: biomarker_text, C.MATCHED_CALLS: "; ".join([*facts.labels[calls], *assayed]),
-            C.ASSESSMENT: "matched" if matched else "not_assessed", C.CONFLICT: "",
-            C.CAVEATS: "; ".join(dict.fromkeys(caveats)), C.EVIDENCE_ID: entry.id,
-            C.EVIDENCE_TUMOR_TYPES: ",".join(entry.tumor_types), C.LEVEL_AMP: amp_tier(level),
-            C.LEVEL_ESCAT: escat(level), C.LEVEL_ONCOKB: oncokb_level(level),
-            C.CITATIONS: citations, C.SUMMARY: entry.summary,
-            C.EVIDENCE_SOURCE: entry.source, "_sample_order": s, "_drugs": entry.drugs})
-    matches = pd.DataFrame(records)
+        key = (entry.id, int(prior.codes[s]))
+        if key not in history_fit:
+            progressed = [(p, cls) for p, cls in kb.progressed_class_members(entry.drugs, prior[s])
+                          if p not in indication_prior] if entry.direction == "sensitive" else []
+            history_fit[key] = (progressed, setting_fit(entry, prior[s], kb))
+        progressed, fit = history_fit[key]
+        # a drug (or a drug of its class) the disease already progressed on
+        caveats += [f"progressed on {p}" + (f" ({cls} class)" if cls else "") for p, cls in progressed]
+        vafs = [vaf[i] for i in calls if vaf[i] == vaf[i]]
+        clonality = ""
+        if vafs and top_vaf[s] > 0:
+            clonality = "clonal" if max(vafs) >= SUBCLONAL_FRACTION * top_vaf[s] else "subclonal"
+        if clonality == "subclonal" and entry.direction == "sensitive":
+            caveats.append(f"subclonal: matched call VAF {max(vafs):.3g} is under a third of the sample's "
+                           f"highest driver VAF ({top_vaf[s]:.3g})")
+        amp, esc = stated_or_default(level, entry.stated_level if relation != "off_label" else {})
+        agnostic = relation == "on_label" and TUMOUR_AGNOSTIC in entry.tumor_types
+        records.append((
+            names[s], level, therapy, entry.direction, types[s], relation, biomarker_text,
+            "; ".join([labels[i] for i in calls] + (wild_type_assayed if matched else [])),
+            "matched" if matched else "not_assessed", "",
+            "; ".join(dict.fromkeys(c.replace(";", ",") for c in caveats)), entry.id, tumour_types, amp, esc,
+            oncokb_level(level), citations, entry.summary, entry.source, 0, setting, clonality,
+            s, entry.drugs, DIRECTION_ORDER[entry.direction],
+            # the very drug the disease progressed on last of all, a drug of its class before it
+            max((2 if not cls else 1 for _, cls in progressed), default=0), int(not matched),
+            LEVEL_ORDER[level], RELATION_ORDER["agnostic" if agnostic else relation],
+            int(clonality == "subclonal"), fit, int(not entry.preferred)))
+    matches = pd.DataFrame.from_records(records, columns=[*C.MATCH_COLUMNS, "_sample_order", "_drugs", *RANK_KEYS])
     matches[C.CONFLICT] = _conflicts(matches)
-    matches["_level_order"] = matches[C.LEVEL].map(LEVEL_ORDER)
-    matches = matches.sort_values(["_sample_order", "_level_order", C.THERAPY, C.EVIDENCE_ID], kind="stable")
+    matches = matches.sort_values(["_sample_order", *RANK_KEYS, C.THERAPY, C.EVIDENCE_ID], kind="stable")
+    matches[C.RANK] = matches.groupby("_sample_order").cumcount() + 1
     return matches[C.MATCH_COLUMNS].reset_index(drop=True)
+
+
+# the ranking rule (README, "Evidence base and matching"), most important first
+RANK_KEYS = ["_direction_order", "_progressed", "_assessed", "_level_order", "_relation_order", "_subclonal",
+             "_setting_fit", "_not_preferred"]
+
+
+def _setting_text(entry: Entry, kb: KnowledgeBase) -> str:
+    if entry.setting == "after_progression_on":
+        return "after progression on " + ", ".join(kb.drug_name(d) for d in entry.progressed_on)
+    return entry.setting.replace("_", " ")
 
 
 def _conflicts(matches: pd.DataFrame) -> list[str]:
     """For each row: the entries of the same sample that point the other way for one of its drugs."""
     matched = matches[matches[C.ASSESSMENT] == "matched"]
+    # only a sample with matched rows of both directions can hold a conflict
+    both = set(matched.loc[matched[C.DIRECTION] == "sensitive", C.SAMPLE]) & set(
+        matched.loc[matched[C.DIRECTION] == "resistant", C.SAMPLE])
+    if not both:
+        return [""] * len(matches)
+    matched = matched[matched[C.SAMPLE].isin(both)]
     by_drug: dict[tuple, dict[str, list[str]]] = {}
     for sample, drugs, direction, entry_id in zip(matched[C.SAMPLE], matched["_drugs"], matched[C.DIRECTION],
                                                   matched[C.EVIDENCE_ID]):
@@ -410,6 +515,9 @@ def _conflicts(matches: pd.DataFrame) -> list[str]:
     opposite = {"sensitive": "resistant", "resistant": "sensitive"}
     for sample, drugs, direction, assessment in zip(matches[C.SAMPLE], matches["_drugs"], matches[C.DIRECTION],
                                                     matches[C.ASSESSMENT]):
+        if sample not in both:
+            out.append("")
+            continue
         other = opposite.get(direction)
         against = {d: by_drug.get((sample, d.lower()), {}).get(other, []) for d in drugs}
         against = {d: ids for d, ids in against.items() if ids}
@@ -419,13 +527,20 @@ def _conflicts(matches: pd.DataFrame) -> list[str]:
 
 
 def format_citations(citations) -> str:
-    """'PMID:34096690; NCT03600883 (CodeBreaK 100); FDA LUMAKRAS label 2021-05-28'."""
+    """'PMID:34096690; NCT03600883 (CodeBreaK 100); FDA LUMAKRAS label 2021-05-28; Tang et al., ... (seed paper)'.
+
+    Parts are '; '-separated (the report links each), so a ';' inside a part becomes ','; a seed paper is
+    named by its note, never by the internal seed id."""
     parts = []
     for c in citations:
-        text = {"PMID": f"PMID:{c['id']}", "NCT": c["id"], "DOI": f"doi:{c['id']}"}.get(c["type"], f"{c['type']} {c['id']}")
-        if c.get("trial"):
-            text += f" ({c['trial']})"
-        if c.get("date"):
-            text += f" {c['date']}"
-        parts.append(text)
+        if c["type"] == "seed":
+            text = f"{c['note']} (seed paper)" if c.get("note") else "seed paper"
+        else:
+            text = {"PMID": f"PMID:{c['id']}", "NCT": c["id"], "DOI": f"doi:{c['id']}"}.get(
+                c["type"], f"{c['type']} {c['id']}")
+            if c.get("trial"):
+                text += f" ({c['trial']})"
+            if c.get("date"):
+                text += f" {c['date']}"
+        parts.append(text.replace(";", ","))
     return "; ".join(parts)
