@@ -42,7 +42,8 @@ def test_report_content_json(annotated, tmp_path):
         f"{DEMO}{s}" for s in (".report.html", ".report.json", ".calls.tsv", ".matches.tsv", ".annotated.vcf.gz",
                                ".annotated.vcf.gz.tbi"))
     report = json.loads(written[".report.json"].read_text())
-    assert report["sample"] == {"id": DEMO, "tumor_type": "LUAD", "specimen": "tissue", "genome_build": "GRCh38"}
+    assert report["sample"] == {"id": DEMO, "patient_id": None, "tumor_type": "LUAD", "specimen": "tissue",
+                                "genome_build": "GRCh38"}
     assert report["qc"]["records_read"] == 8 and report["qc"]["calls_annotated"] == 5
     kras = report["key_findings"]["kras"]
     assert kras["status"] == "G12C" and kras["alleles"] == ["G12C"]
@@ -50,14 +51,15 @@ def test_report_content_json(annotated, tmp_path):
     stk11 = report["key_findings"]["comutations"]["STK11"]
     assert stk11["status"] == "loss_of_function" and stk11["calls"][0]["hgvsp_short"] == "p.Q37*"
     assert report["key_findings"]["resistance_calls"][0]["label"] == "EGFR p.T790M"
-    # matches grouped by level, in the matcher's order
-    assert [g["level"] for g in report["matches"]] == ["approved", "resistance_clinical", "prognostic_clinical"]
+    # matches: sensitive, resistant, prognostic, each in the matcher's order, grouped by level
+    assert [(g["direction"], g["level"]) for g in report["matches"]] == [
+        ("sensitive", "approved"), ("resistant", "resistance_clinical"), ("prognostic", "prognostic_clinical")]
     assert [m["therapy"] for m in report["matches"][0]["matches"]] == ["sotorasib", "adagrasib"]
     sotorasib = report["matches"][0]["matches"][0]
     assert sotorasib["citations"][:2] == [
         {"text": "PMID:34096690", "kind": "PMID", "url": "https://pubmed.ncbi.nlm.nih.gov/34096690/"},
         {"text": "NCT03600883", "kind": "NCT", "url": "https://clinicaltrials.gov/study/NCT03600883"}]
-    assert sotorasib["citations"][2] == {"text": "FDA 2021-05-28", "kind": "other", "url": None}
+    assert sotorasib["citations"][2] == {"text": "FDA 2021-05-28", "kind": "other", "url": None}  # no drug named
     assert report["matches"][1]["matches"][0]["caveats"] == [
         "low VAF", "caller filter not PASS", "conflict: sensitive: osimertinib (clinical)"]
     assert report["provenance"]["run_time"] == REPRODUCIBLE_RUN_TIME
@@ -96,8 +98,8 @@ def test_not_assessed_kras_and_other_variants(annotated, tmp_path):
     assert report["key_findings"]["kras"]["alleles"] == []
     assert "KRAS not assessed" in html and '<span class="allele">KRAS G12C' not in html
     regions = {r["region"]: r["reason"] for r in report["not_assessed"]}
-    assert set(regions) == {"KRAS", "STK11", "KRAS wild_type"}
-    assert "wild-type is not claimed" in regions["KRAS"]
+    assert set(regions) == {"KRAS codons 12, 13 and 61", "STK11", "KRAS wild-type"}
+    assert "wild-type is not claimed" in regions["KRAS codons 12, 13 and 61"]
     assert report["matches"][0]["matches"][0]["caveats"] == ["not assessed: the region was not assayed"]
     # unclassified calls are listed as other variants, with their protein change
     assert sorted(v["label"] for v in report["other_variants"]) == [

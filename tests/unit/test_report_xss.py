@@ -65,7 +65,8 @@ def hostile(tmp_path_factory):
     matches = demo_matches(IMG).assign(
         **{C.SUMMARY: f"Gene note {SCRIPT} {IMG}", C.BIOMARKER: f"KRAS p.G12C {SVG}",
            C.CITATIONS: f"PMID:34096690; {JS_URL}; <a href='{JS_URL}'>x</a>", C.CAVEATS: f"low_vaf;{SCRIPT}",
-           C.THERAPY: ["sotorasib", f"adagrasib {IMG}", "osimertinib", ""]})
+           C.THERAPY: ["sotorasib", f"adagrasib {IMG}", "osimertinib", ""],
+           C.MATCHED_CALLS: ["KRAS p.G12C", "KRAS p.G12C", f"MET amplification {SVG}", "STK11 p.Q37*"]})
     summary = pd.DataFrame([summary_row(IMG, resistance=f"MET amplification {SVG}")])
     outdir = work / "report"
     written = write_sample_report(annotated, matches, summary, sample=IMG, tumor_type=f"LUAD{SCRIPT}",
