@@ -55,7 +55,9 @@ def test_cohort_html_counts_and_plots(reports, tmp_path):
     assert "<script" not in html and html.count("<svg") == 4
     row = html[html.index("<tr><td>LUAD</td>"):].split("</tr>")[0]
     # LUAD: 2 samples, 2 KRAS mutant, 2 G12C, 1 G12C with STK11, 1 STK11 altered ...
-    assert row.startswith('<tr><td>LUAD</td><td>2</td><td>2</td><td class="g12c">2</td><td>1</td><td class="stk11">1</td>')
+    assert row.startswith('<tr><td>LUAD</td><td>2</td><td class="patients">2</td><td>2</td><td class="g12c">2</td>'
+                          '<td>1</td><td class="stk11">1</td>')
+    assert '<td class="approved-match">2 (2)</td>' in row
     assert "<title>S3 KRAS: not_assessed</title>" in html and "<title>S1 KRAS: G12C</title>" in html
     assert "plasma: 5 variants" in html and "tissue: 9 variants" in html
     assert "<title>LUAD, approved: 2 samples</title>" in html

@@ -147,7 +147,8 @@ _PMID = re.compile(r"(?i)^PMID\s*:?\s*(\d{1,9})\b(.*)$")
 _NCT = re.compile(r"(?i)^(NCT\d{8})\b(.*)$")
 _DOI = re.compile(r"(?i)^(?:doi\s*:?\s*|https?://(?:dx\.)?doi\.org/)(10\.\d{4,9}/\S+)$")
 _FDA = re.compile(r"^FDA\s+(.+)$")
-_FDA_DRUG = re.compile(r"\(([A-Za-z][A-Za-z0-9 -]{1,60})\)|^([A-Za-z][A-Za-z0-9-]{1,40})\b")
+# the drug of an FDA label: its first parenthesised generic name, else the label's leading brand name
+_FDA_DRUG = (re.compile(r"\(([A-Za-z][A-Za-z0-9 -]{1,60})\)"), re.compile(r"^([A-Za-z][A-Za-z0-9-]{1,40})\b"))
 _SEED = re.compile(r"(?i)^seed\s+(\S+)\s*(.*)$")
 DIRECTION_ORDER = ("sensitive", "resistant", "prognostic")
 MATCH_ORDER_TEXT = ("Ordered by rank within each direction (treatment options first, then resistance, then "
@@ -238,8 +239,8 @@ def parse_citations(text: str) -> list[dict]:
         elif doi:
             out.append({"text": f"doi:{doi.group(1)}", "kind": "DOI",
                         "url": "https://doi.org/" + urllib.parse.quote(doi.group(1), safe="/().;-_")})
-        elif fda and _FDA_DRUG.search(fda.group(1)):
-            drug = next(g for g in _FDA_DRUG.search(fda.group(1)).groups() if g).strip()
+        elif fda and any(p.search(fda.group(1)) for p in _FDA_DRUG):
+            drug = next(p.search(fda.group(1)) for p in _FDA_DRUG if p.search(fda.group(1))).group(1).strip()
             out.append({"text": part, "kind": "FDA", "url": "https://dailymed.nlm.nih.gov/dailymed/search.cfm?query="
                                                              + urllib.parse.quote_plus(drug)})
         elif seed:
