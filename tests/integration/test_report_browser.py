@@ -49,6 +49,11 @@ def test_dom_shows_the_kras_allele_and_therapies(report_html, tmp_path):
     assert "<strong>sotorasib</strong>" in dom and "<strong>adagrasib</strong>" in dom
     assert 'id="sample-id">DEMO-LUAD-01<' in dom
     assert "https://pubmed.ncbi.nlm.nih.gov/34096690/" in dom
+    statement = dom[dom.index('id="result-statement"'):].split("</p>")[0]
+    assert "5 alterations found in the regions assessed." in statement
+    assert dom.index('id="result"') < dom.index('id="key-findings"') < dom.index('id="matches"')
+    assert "Ordered by rank within each direction" in dom
+    assert "resistant to osimertinib in this tumour type" in dom
     log = result.stderr
     assert "Uncaught" not in log and "CONSOLE(" not in log, log[-2000:]
     # the page's Content-Security-Policy would be reported if anything tried to load

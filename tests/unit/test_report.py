@@ -446,6 +446,7 @@ def internal_ids() -> set[str]:
     ids |= {level for level in LEVELS if "_" in level}
     ids |= {c for e in kb.entries for c in e.caveats if re.fullmatch(r"[A-Za-z0-9]+(_[A-Za-z0-9]+)+", c)}
     ids |= {key for key in DISPLAY_NAMES if "_" in key or not key.islower()}
+    ids |= {t for e in kb.entries for t in e.tumor_types if "_" in t}
     return ids
 
 
@@ -456,15 +457,16 @@ def test_html_shows_no_internal_identifier(tmp_path):
             ["S", "KRAS", "Y96D", "SNV", "0.02", "", "", ""], ["S", "MET", "MET amplification", "CNA", "", "", "", ""],
             ["S", "TP53", "R273H", "SNV", "0.004", "", "", ""]]
     texts, levels = [], set()
-    for tumour, extra in (("COADREAD", ["--prior-therapy", "sotorasib"]), ("PAAD", []),
-                          ("LUAD", ["--specimen", "plasma", "--prior-therapy", "sotorasib"])):
-        code, report, html = run_table(tmp_path, tumour, rows, "S" + tumour, tumour, *extra)
+    for i, (tumour, extra) in enumerate((("COADREAD", ["--prior-therapy", "sotorasib"]), ("PAAD", []),
+                                         ("LUAD", ["--specimen", "plasma", "--prior-therapy", "sotorasib"]),
+                                         ("PAAD", ["--msi-high", "--tmb", "12"]))):
+        code, report, html = run_table(tmp_path, f"s{i}", rows, f"S{i}{tumour}", tumour, *extra)
         assert code == 0
         texts.append(" ".join(_Text(html).parts))
         levels |= {g["level"] for g in report["matches"]}
     assert {"resistance_standard", "resistance_clinical", "other_tumor_type", "investigational"} <= levels
     text = "\n".join(texts)
-    assert "seed paper" in text and "off-label" in text
+    assert "seed paper" in text and "off-label" in text and "any solid tumour (tumour-agnostic)" in text
     ids = internal_ids()
     assert {"anti_PD1_PDL1", "KRAS_G12C_inhibitor", "anti_EGFR", "G12Ci_acquired", "antiEGFR", "ICI_poor_outcome",
             "resistance_standard", "other_tumor_type", "possible_clonal_haematopoiesis", "off_label"} <= ids
@@ -542,6 +544,7 @@ def test_matches_keep_the_rank_order_within_each_direction(annotated, tmp_path):
         ("sensitive", "approved", ["osimertinib", "sotorasib"], [1, 2]),
         ("sensitive", "investigational", ["adagrasib"], [3]),
         ("resistant", "resistance_clinical", ["erlotinib"], [4]), ("prognostic", "prognostic_clinical", [""], [5])]
+    assert [[m["position"] for m in g["matches"]] for g in report["matches"]] == [[1, 2], [3], [1], [1]]
     html = (tmp_path / f"{DEMO}.report.html").read_text()
     assert "Ordered by rank within each direction" in html
     assert html.index("<strong>osimertinib</strong>") < html.index("<strong>sotorasib</strong>") < html.index(

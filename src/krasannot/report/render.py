@@ -102,6 +102,8 @@ DISPLAY_NAMES = {
     "on_label": "this tumour type",
     "ancestor": "this tumour type (evidence for its parent type)",
     "off_label": "off-label: evidence is from another tumour type",
+    "tumour_agnostic": "any solid tumour (tumour-agnostic)",
+    "tumor_agnostic": "any solid tumour (tumour-agnostic)",
     # drug classes (resources/evidence/kb.yaml)
     "KRAS_G12C_inhibitor": "KRAS G12C inhibitors",
     "KRAS_G12D_inhibitor": "KRAS G12D inhibitors",
@@ -310,7 +312,7 @@ def _evidence_finding(match: pd.Series) -> dict:
     if match[C.TUMOR_TYPE_MATCH] in ON_LABEL:
         where = "in this tumour type"
     else:
-        where = f"(evidence from {match[C.EVIDENCE_TUMOR_TYPES] or 'another tumour type'})"
+        where = f"(evidence from {human(match[C.EVIDENCE_TUMOR_TYPES]) or 'another tumour type'})"
     therapy = human(match[C.THERAPY])
     if match[C.DIRECTION] == "resistant":
         claim = f"resistant to {therapy} {where}"
@@ -405,9 +407,12 @@ def _match_record(match: pd.Series) -> dict:
 
 
 def _match_groups(records: list[dict]) -> list[dict]:
-    """Runs of one direction and level, in the rows' order: grouping never reorders the ranked rows."""
+    """Runs of one direction and level, in the rows' order: grouping never reorders the ranked rows.
+    Each row gets its `position` within its direction (1 = first), shown beside it."""
     groups: list[dict] = []
+    positions: dict[str, int] = {}
     for record in records:
+        positions[record["direction"]] = record["position"] = positions.get(record["direction"], 0) + 1
         if not groups or (groups[-1]["direction"], groups[-1]["level"]) != (record["direction"], record["level"]):
             groups.append({"direction": record["direction"], "level": record["level"], "matches": []})
         groups[-1]["matches"].append(record)
@@ -432,8 +437,11 @@ def regions_assessed(provenance: dict, build: str | None) -> list[str]:
     return list(genes) if bundle in (None, "", name) else []
 
 
-def _count_words(n: int | None, what: str) -> str:
-    return f"{n:,} {what}" if n is not None else f"{what} not recorded"
+def _count_words(n: int | None, what: str, one: str | None = None) -> str:
+    """'3 records read', '1 record read', 'records read not recorded'."""
+    if n is None:
+        return f"{what} not recorded"
+    return f"{n:,} {one if n == 1 and one else what}"
 
 
 def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[dict], provenance: dict,
@@ -447,7 +455,8 @@ def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[di
     outside = int(outside) if outside is not None else None
     labels = list(dict.fromkeys(reportable.apply(_call_label, axis=1))) if len(reportable) else []
     regions = f"{len(genes)} panel genes" if genes else "the transcript bundle's genes"
-    read = f"{_count_words(records_read, 'records read')}, {_count_words(outside, 'outside these regions')}"
+    read = (f"{_count_words(records_read, 'records read', 'record read')}, "
+            f"{_count_words(outside, 'outside these regions')}")
     if labels:
         found = (f"{len(labels)} alteration{'s' if len(labels) > 1 else ''} found in the regions assessed "
                  f"({regions}; {read}): {', '.join(labels)}.")
