@@ -558,3 +558,14 @@ def test_build_report_takes_a_patient_id(annotated):
     report = build_report(sample_calls(annotated, DEMO), sample_matches(demo_matches(), DEMO), {}, sample=DEMO,
                           tumor_type="LUAD", specimen=None, build="GRCh38", provenance={}, patient_id="P-7")
     assert report["sample"]["patient_id"] == "P-7"
+
+
+def test_synonymous_and_non_coding_calls_are_not_alterations(annotated, tmp_path):
+    silent = annotated.assign(**{C.FUNCTIONAL_CLASS: ["synonymous" if g == "TP53" else "non_coding" if g == "KEAP1"
+                                                      else c for g, c in zip(annotated[C.GENE],
+                                                                             annotated[C.FUNCTIONAL_CLASS])]})
+    report = json.loads(write(silent, tmp_path)[".report.json"].read_text())
+    assert report["result"]["panel_calls"] == 3
+    assert report["result"]["statement"].startswith(
+        "3 alterations found in the regions assessed (26 panel genes; 8 records read, outside these regions not "
+        "recorded): EGFR p.T790M, KRAS p.G12C, STK11 p.Q37*. 2 synonymous or non-coding variants listed below.")

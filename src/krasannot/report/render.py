@@ -128,6 +128,7 @@ DISPLAY_NAMES = {
     "antiEGFR": "resistance to anti-EGFR antibodies",
     "ICI_poor_outcome": "poor outcome on immune checkpoint inhibitors",
     "EGFR_TKI_resistance": "resistance to EGFR tyrosine kinase inhibitors",
+    "BRAFi_CRC_intrinsic": "intrinsic resistance to BRAF inhibitor monotherapy in colorectal cancer",
     # caveat codes (matcher and evidence entries)
     "low_vaf": "low VAF",
     "possible_clonal_haematopoiesis": "possible clonal haematopoiesis",
@@ -453,7 +454,9 @@ def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[di
     records_read = provenance.get("records_read")
     outside = by_status.get(M.STATUS_OUTSIDE_PANEL)
     outside = int(outside) if outside is not None else None
-    labels = list(dict.fromkeys(reportable.apply(_call_label, axis=1))) if len(reportable) else []
+    # synonymous and non-coding variants are listed in the report but are not alterations
+    silent = reportable[C.FUNCTIONAL_CLASS].isin([M.FUNCTIONAL_SYNONYMOUS, M.FUNCTIONAL_NON_CODING])
+    labels = list(dict.fromkeys(reportable[~silent].apply(_call_label, axis=1))) if (~silent).any() else []
     regions = f"{len(genes)} panel genes" if genes else "the transcript bundle's genes"
     read = (f"{_count_words(records_read, 'records read', 'record read')}, "
             f"{_count_words(outside, 'outside these regions')}")
@@ -462,6 +465,8 @@ def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[di
                  f"({regions}; {read}): {', '.join(labels)}.")
     else:
         found = f"No alteration found in the regions assessed ({regions}; {read})."
+    if silent.any():
+        found += f" {int(silent.sum())} synonymous or non-coding variant{'s' if silent.sum() > 1 else ''} listed below."
     not_assessed = ([] if key_findings["kras"]["status"] != "not_assessed" else ["KRAS codons 12, 13 and 61"]) + [
         g for g, f in key_findings["comutations"].items() if f["status"] == "not_assessed"]
     unassessed = (f" Not assessed: {', '.join(not_assessed)} (the input does not show they were assayed, so "
