@@ -379,6 +379,9 @@ def test_naive_luad_kras_g12d_shows_no_resistance(tmp_path):
     code, report, html = run_table(tmp_path, "g12d", [["S", "KRAS", "G12D", "SNV", "0.2", "800", "", ""]],
                                    "LUADG12D", "LUAD")
     assert code == 0 and report["key_findings"]["kras"]["alleles"] == ["G12D"]
+    assert report["result"]["statement"].startswith("1 alteration found in the regions assessed (26 panel genes; "
+                                                    "1 record read, 0 outside these regions): KRAS p.G12D.")
+    assert "<strong>1 alteration found in the regions assessed.</strong>" in html
     assert report["key_findings"]["resistance"] == [] and report["key_findings"]["resistance_alterations"] == []
     assert report["key_findings"]["resistance_calls"] == []
     assert "resistant to" not in html and "resistance to" not in html.lower().replace("no resistance", "")

@@ -29,7 +29,7 @@ from .. import __version__
 from .. import columns as C
 from .. import models as M
 from ..annotate.classify import describe_call
-from ..errors import InputFormatError, UsageError
+from ..errors import InputFormatError, KrasannotError, UsageError
 
 SCHEMA_VERSION = "1.0.0"
 REPRODUCIBLE_RUN_TIME = "1970-01-01T00:00:00Z"
@@ -218,7 +218,7 @@ def _seed_notes() -> dict[str, str]:
 
         return {str(c.get("id")): str(c.get("note") or "") for e in shipped_kb().entries for c in e.citations
                 if c.get("type") == "seed" and c.get("note")}
-    except Exception:  # the report is still written; the seed is then named only as a seed paper
+    except KrasannotError:  # a broken evidence base: the seed is then named only as a seed paper
         return {}
 
 
