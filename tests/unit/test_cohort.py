@@ -12,9 +12,9 @@ from conftest import REPO, shared_dir
 from krasannot import columns as C
 from krasannot.cli import build_parser, main
 from krasannot.errors import UsageError
-from krasannot.report.cohort import write_cohort
+from krasannot.report.cohort import match_tier, write_cohort
 from krasannot.report.render import write_sample_report
-from report_inputs import PROVENANCE, annotate_demo, demo_matches, summary_row
+from report_inputs import PROVENANCE, annotate_demo, demo_matches, match_row, summary_row
 
 
 @pytest.fixture(scope="module")
@@ -144,9 +144,6 @@ def test_lung_msk_cohort_counts_match_the_source_maf(tmp_path):
 def test_cohort_counts_approved_apart_from_investigational_and_patients_apart_from_samples(tmp_path):
     """Patient A has two timepoints with an on-label approved match; B only investigational matches (not a
     therapy match); C another tumour type's approval only; D an approved drug but not assessed; E nothing."""
-    from krasannot.report.cohort import match_tier
-    from report_inputs import match_row
-
     def row(sample, level, match="on_label", assessment="matched", direction="sensitive"):
         return match_row(sample, level=level, therapy=f"drug-{level}", direction=direction, tumor_type="LUAD",
                          tumor_type_match=match, assessment=assessment, evidence_id=f"e-{level}")

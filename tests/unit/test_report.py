@@ -1,12 +1,14 @@
 """Per-sample report: content, clinical order, determinism, path confinement, schema, annotated VCF."""
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 
 import jsonschema
+import numpy as np
 import pandas as pd
 import pysam
 import pytest
@@ -14,9 +16,14 @@ import pytest
 from krasannot import columns as C
 from krasannot.cli import main
 from krasannot.errors import InputFormatError, UsageError
-from krasannot.report.render import (REPRODUCIBLE_RUN_TIME, confined_path, parse_citations, report_schema,
+from krasannot.evidence.kb import shipped_kb
+from krasannot.evidence.levels import LEVELS
+from krasannot.evidence.match import match_samples
+from krasannot.report.render import (DISPLAY_NAMES, REPRODUCIBLE_RUN_TIME, build_report, confined_path, human,
+                                     parse_citations, report_schema, sample_calls, sample_matches,
                                      write_sample_report)
-from report_inputs import (DEMO, DEMO_VCF, PROVENANCE, annotate_demo, demo_matches, demo_summary, summary_row)
+from report_inputs import (DEMO, DEMO_VCF, PROVENANCE, annotate_demo, demo_matches, demo_summary, match_row,
+                           summary_row)
 
 
 @pytest.fixture(scope="module")
@@ -253,17 +260,6 @@ def test_cli_report_bad_sample_is_exit_2(annotated_path, tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- every call type, negative results (issue 11)
-
-from html.parser import HTMLParser  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from krasannot.evidence.kb import shipped_kb  # noqa: E402
-from krasannot.evidence.levels import LEVELS  # noqa: E402
-from krasannot.evidence.match import match_samples  # noqa: E402
-from krasannot.report.render import (DISPLAY_NAMES, build_report, human, sample_calls,  # noqa: E402
-                                     sample_matches)
-from report_inputs import match_row  # noqa: E402
 
 CTDNA_HEADER = "sample\tgene\talteration\ttype\tvaf\tdepth\talt_depth\torigin\n"
 
