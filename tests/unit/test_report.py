@@ -568,3 +568,10 @@ def test_synonymous_and_non_coding_calls_are_not_alterations(annotated, tmp_path
     assert report["result"]["statement"].startswith(
         "3 alterations found in the regions assessed (26 panel genes; 8 records read, outside these regions not "
         "recorded): EGFR p.T790M, KRAS p.G12C, STK11 p.Q37*. 2 synonymous or non-coding variants listed below.")
+
+
+def test_citation_notes_with_semicolons_stay_whole():
+    cited = parse_citations("seed 003_x (Tang et al., World J Gastroenterol 2023;29(6)); PMID:1;NCT03600883")
+    assert [(c["kind"], c["text"]) for c in cited] == [
+        ("seed", "seed paper: Tang et al., World J Gastroenterol 2023;29(6)"), ("PMID", "PMID:1"),
+        ("NCT", "NCT03600883")]

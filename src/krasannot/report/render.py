@@ -153,6 +153,8 @@ _FDA = re.compile(r"^FDA\s+(.+)$")
 # the drug of an FDA label: its first parenthesised generic name, else the label's leading brand name
 _FDA_DRUG = (re.compile(r"\(([A-Za-z][A-Za-z0-9 -]{1,60})\)"), re.compile(r"^([A-Za-z][A-Za-z0-9-]{1,40})\b"))
 _SEED = re.compile(r"(?i)^seed\s+(\S+)\s*(.*)$")
+# citations are joined with "; " (evidence/match.format_citations); a ";" inside a note ("2023;29(6)") is not a break
+_CITATION_SEPARATOR = re.compile(r"(?i);\s+|;(?=PMID|NCT\d|doi:|FDA\s|seed\s|URL\s|guideline\s)")
 DIRECTION_ORDER = ("sensitive", "resistant", "prognostic")
 MATCH_ORDER_TEXT = ("Ordered by rank within each direction (treatment options first, then resistance, then "
                     "prognostic findings): level of evidence, then on-label before off-label, the setting against "
@@ -230,7 +232,7 @@ def parse_citations(text: str) -> list[dict]:
     number, doi.org from a DOI (percent-encoded), and a DailyMed search on the drug name of an FDA label.
     Anything else (a javascript: URL included) stays text."""
     out = []
-    for part in _split(text):
+    for part in filter(None, (p.strip() for p in _CITATION_SEPARATOR.split(_text(text)))):
         pmid, nct, doi, fda, seed = (_PMID.match(part), _NCT.match(part), _DOI.match(part), _FDA.match(part),
                                      _SEED.match(part))
         if pmid and (not pmid.group(2) or pmid.group(2)[0] in " (,"):
@@ -247,7 +249,7 @@ def parse_citations(text: str) -> list[dict]:
             out.append({"text": part, "kind": "FDA", "url": "https://dailymed.nlm.nih.gov/dailymed/search.cfm?query="
                                                              + urllib.parse.quote_plus(drug)})
         elif seed:
-            note = seed.group(2).strip(" ()") or _seed_notes().get(seed.group(1), "")
+            note = re.sub(r"^\((.*)\)$", r"\1", seed.group(2).strip()) or _seed_notes().get(seed.group(1), "")
             out.append({"text": f"seed paper: {note}" if note else "seed paper of the project's reading list",
                         "kind": "seed", "url": None})
         else:
@@ -393,12 +395,18 @@ def _not_assessed(calls: pd.DataFrame, key_findings: dict, matches: pd.DataFrame
     return regions
 
 
+def _rank_number(value) -> int | None:
+    """The rank cell as a whole number from 1 ('3', '3.0'); None when absent or not one."""
+    number = _number(value)
+    return int(number) if number is not None and float(number).is_integer() and number >= 1 else None
+
+
 def _match_record(match: pd.Series) -> dict:
     row = match.to_dict()
     return {
         "level": row[C.LEVEL], "level_amp_asco_cap": row[C.LEVEL_AMP], "level_escat": row[C.LEVEL_ESCAT],
         "level_oncokb": row[C.LEVEL_ONCOKB], "therapy": row[C.THERAPY], "direction": row[C.DIRECTION],
-        "rank": _number(row.get(RANK)) if isinstance(_number(row.get(RANK)), int) else None,
+        "rank": _rank_number(row.get(RANK)),
         "biomarker": row[C.BIOMARKER], "matched_calls": row[C.MATCHED_CALLS], "assessment": row[C.ASSESSMENT],
         "tumor_type_match": row[C.TUMOR_TYPE_MATCH], "evidence_tumor_types": row[C.EVIDENCE_TUMOR_TYPES],
         "conflict": row[C.CONFLICT], "caveats": match_caveats(row), "evidence_id": row[C.EVIDENCE_ID],
