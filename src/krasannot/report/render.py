@@ -100,7 +100,7 @@ DISPLAY_NAMES = {
     "sensitive": "sensitive", "resistant": "resistant", "prognostic": "prognostic",
     # where the evidence comes from, against the sample's tumour type
     "on_label": "this tumour type",
-    "ancestor": "this tumour type (evidence for its parent type)",
+    "ancestor": "a parent type of this tumour type",
     "off_label": "off-label: evidence is from another tumour type",
     "tumour_agnostic": "any solid tumour (tumour-agnostic)",
     "tumor_agnostic": "any solid tumour (tumour-agnostic)",
