@@ -315,6 +315,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "inputs": [{"role": i["format"], "name": _Path(i["path"]).name, "sha256": i["checksum"]}
                        for i in result.summary["inputs"]],
             "records_read": result.summary["records_read"],
+            "rows_by_status": result.summary["rows_by_status"],
             "rows_skipped": result.summary["rows_skipped"],
         }
         outdir = _Path(args.outdir)

@@ -49,6 +49,11 @@ def test_dom_shows_the_kras_allele_and_therapies(report_html, tmp_path):
     assert "<strong>sotorasib</strong>" in dom and "<strong>adagrasib</strong>" in dom
     assert 'id="sample-id">DEMO-LUAD-01<' in dom
     assert "https://pubmed.ncbi.nlm.nih.gov/34096690/" in dom
+    statement = dom[dom.index('id="result-statement"'):].split("</p>")[0]
+    assert "5 alterations found in the regions assessed." in statement
+    assert dom.index('id="result"') < dom.index('id="key-findings"') < dom.index('id="matches"')
+    assert "Ordered by rank within each direction" in dom
+    assert "resistant to osimertinib in this tumour type" in dom
     log = result.stderr
     assert "Uncaught" not in log and "CONSOLE(" not in log, log[-2000:]
     # the page's Content-Security-Policy would be reported if anything tried to load
@@ -69,3 +74,18 @@ def test_the_log_check_catches_a_script_error(tmp_path):
     page.write_text("<!DOCTYPE html><html><body><script>null.boom()</script></body></html>")
     log = chromium(tmp_path, "--dump-dom", page.as_uri()).stderr
     assert "Uncaught TypeError" in log
+
+
+def test_negative_report_renders_its_result(tmp_path):
+    """A sample with no call at all: the browser shows the result statement first and no script error."""
+    written = write_sample_report(pd.DataFrame(columns=demo_matches().columns.tolist()[:1]), demo_matches().iloc[:0],
+                                  None, sample="NEG-01", tumor_type="LUAD", specimen="plasma", build="GRCh38",
+                                  outdir=tmp_path / "report", provenance=dict(PROVENANCE, rows_by_status={
+                                      "outside_panel": 8}), reproducible=True)
+    result = chromium(tmp_path, "--dump-dom", written[".report.html"].as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    statement = dom[dom.index('id="result-statement"'):].split("</p>")[0]
+    assert "No alteration found in the regions assessed." in statement
+    assert "8 records read, 8 outside these regions" in dom and "KRAS not assessed" in dom
+    assert "Uncaught" not in result.stderr and "CONSOLE(" not in result.stderr

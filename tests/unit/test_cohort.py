@@ -12,9 +12,9 @@ from conftest import REPO, shared_dir
 from krasannot import columns as C
 from krasannot.cli import build_parser, main
 from krasannot.errors import UsageError
-from krasannot.report.cohort import write_cohort
+from krasannot.report.cohort import match_tier, write_cohort
 from krasannot.report.render import write_sample_report
-from report_inputs import PROVENANCE, annotate_demo, demo_matches, summary_row
+from report_inputs import PROVENANCE, annotate_demo, demo_matches, match_row, summary_row
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,9 @@ def test_cohort_html_counts_and_plots(reports, tmp_path):
     assert "<script" not in html and html.count("<svg") == 4
     row = html[html.index("<tr><td>LUAD</td>"):].split("</tr>")[0]
     # LUAD: 2 samples, 2 KRAS mutant, 2 G12C, 1 G12C with STK11, 1 STK11 altered ...
-    assert row.startswith('<tr><td>LUAD</td><td>2</td><td>2</td><td class="g12c">2</td><td>1</td><td class="stk11">1</td>')
+    assert row.startswith('<tr><td>LUAD</td><td>2</td><td class="patients">2</td><td>2</td><td class="g12c">2</td>'
+                          '<td>1</td><td class="stk11">1</td>')
+    assert '<td class="approved-match">2 (2)</td>' in row
     assert "<title>S3 KRAS: not_assessed</title>" in html and "<title>S1 KRAS: G12C</title>" in html
     assert "plasma: 5 variants" in html and "tissue: 9 variants" in html
     assert "<title>LUAD, approved: 2 samples</title>" in html
@@ -137,3 +139,39 @@ def test_lung_msk_cohort_counts_match_the_source_maf(tmp_path):
     assert len(g12c & stk11) == len(g12c_expected & stk11_expected)
     g12c_drugs = matched[matched[C.THERAPY].str.contains("sotorasib|adagrasib") & (matched[C.DIRECTION] == "sensitive")]
     assert set(g12c_drugs[C.SAMPLE]) == g12c_expected
+
+
+def test_cohort_counts_approved_apart_from_investigational_and_patients_apart_from_samples(tmp_path):
+    """Patient A has two timepoints with an on-label approved match; B only investigational matches (not a
+    therapy match); C another tumour type's approval only; D an approved drug but not assessed; E nothing."""
+    def row(sample, level, match="on_label", assessment="matched", direction="sensitive"):
+        return match_row(sample, level=level, therapy=f"drug-{level}", direction=direction, tumor_type="LUAD",
+                         tumor_type_match=match, assessment=assessment, evidence_id=f"e-{level}")
+
+    specs = {"A-T0": ("PA", [row("A-T0", "approved"), row("A-T0", "investigational")]),
+             "A-T1": ("PA", [row("A-T1", "guideline", match="ancestor")]),
+             "B": ("PB", [row("B", "investigational"), row("B", "investigational", match="off_label")]),
+             "C": ("PC", [row("C", "other_tumor_type", match="off_label"), row("C", "approved", match="off_label")]),
+             "D": ("PD", [row("D", "approved", assessment="not_assessed"),
+                          row("D", "resistance_standard", direction="resistant")]),
+             "E": (None, [])}
+    outdir = tmp_path / "reports"
+    for sample, (patient, rows) in specs.items():
+        matches = pd.DataFrame(rows, columns=C.MATCH_COLUMNS)
+        write_sample_report(pd.DataFrame(columns=C.ANNOTATED_TSV_COLUMNS), matches, None, sample=sample,
+                            tumor_type="LUAD", specimen="tissue", build="GRCh38", outdir=outdir / sample,
+                            provenance=PROVENANCE, reproducible=True, patient_id=patient)
+    written = write_cohort([str(outdir)], tmp_path / "cohort", quiet=True)
+    html = written["html"].read_text()
+    assert "6 samples from 5 patients" in html  # E, with no patient id, is its own patient
+    row_html = html[html.index("<tr><td>LUAD</td>"):].split("</tr>")[0]
+    assert '<td>6</td><td class="patients">5</td>' in row_html
+    assert '<td class="approved-match">2 (1)</td>' in row_html
+    assert '<td class="other-match">1 (1)</td>' in row_html
+    assert '<td class="investigational-only">1 (1)</td>' in row_html
+    samples = pd.DataFrame({C.SAMPLE: list(specs)})
+    all_matches = pd.DataFrame([r for _, rows in specs.values() for r in rows], columns=C.MATCH_COLUMNS)
+    assert match_tier(samples, all_matches).tolist() == [
+        "approved_guideline", "approved_guideline", "investigational_only", "clinical_or_other_tumour", "none",
+        "none"]
+    assert "<td>PA</td>" in html and "investigational only" in html

@@ -64,8 +64,10 @@ def hostile(tmp_path_factory):
     assert set(annotated[C.SAMPLE]) == {IMG}
     matches = demo_matches(IMG).assign(
         **{C.SUMMARY: f"Gene note {SCRIPT} {IMG}", C.BIOMARKER: f"KRAS p.G12C {SVG}",
-           C.CITATIONS: f"PMID:34096690; {JS_URL}; <a href='{JS_URL}'>x</a>", C.CAVEATS: f"low_vaf;{SCRIPT}",
-           C.THERAPY: ["sotorasib", f"adagrasib {IMG}", "osimertinib", ""]})
+           C.CITATIONS: f"PMID:34096690; {JS_URL}; <a href='{JS_URL}'>x</a>; FDA {JS_URL} ({IMG}) label; "
+                        f"doi:{JS_URL}; doi:10.1000/x{SCRIPT}", C.CAVEATS: f"low_vaf;{SCRIPT}",
+           C.THERAPY: ["sotorasib", f"adagrasib {IMG}", "osimertinib", ""],
+           C.MATCHED_CALLS: ["KRAS p.G12C", "KRAS p.G12C", f"MET amplification {SVG}", "STK11 p.Q37*"]})
     summary = pd.DataFrame([summary_row(IMG, resistance=f"MET amplification {SVG}")])
     outdir = work / "report"
     written = write_sample_report(annotated, matches, summary, sample=IMG, tumor_type=f"LUAD{SCRIPT}",
@@ -86,8 +88,12 @@ def test_hostile_values_are_text_in_the_report(hostile):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
     links = [attrs["href"] for tag, attrs in parsed.tags if tag == "a"]
-    assert links and all(h.startswith(("https://pubmed.ncbi.nlm.nih.gov/", "https://clinicaltrials.gov/study/"))
+    assert links and all(h.startswith(("https://pubmed.ncbi.nlm.nih.gov/", "https://clinicaltrials.gov/study/",
+                                       "https://doi.org/10.", "https://dailymed.nlm.nih.gov/dailymed/search.cfm?query="))
                          for h in links)
+    # a hostile FDA label becomes a search on its leading word only; a hostile DOI is percent-encoded
+    assert "https://dailymed.nlm.nih.gov/dailymed/search.cfm?query=javascript" in links
+    assert "https://doi.org/10.1000/x%3Cscript%3Ealert(1)%3C/script%3E" in links
     title = html[html.index("<title>"):html.index("</title>")]
     assert "&lt;img" in title
 
@@ -98,7 +104,9 @@ def test_hostile_values_stay_data_in_json_and_vcf(hostile):
     assert report["sample"]["id"] == IMG
     assert report["provenance"]["variant_caller"][-1] == f"Mutect2 {SCRIPT} {IMG}"
     assert [c["url"] for c in report["matches"][0]["matches"][0]["citations"]] == [
-        "https://pubmed.ncbi.nlm.nih.gov/34096690/", None, None]
+        "https://pubmed.ncbi.nlm.nih.gov/34096690/", None, None,
+        "https://dailymed.nlm.nih.gov/dailymed/search.cfm?query=javascript", None,
+        "https://doi.org/10.1000/x%3Cscript%3Ealert(1)%3C/script%3E"]
     with pysam.VariantFile(str(written[".annotated.vcf.gz"])) as vcf:
         assert list(vcf.header.samples)[-1] == IMG
         assert vcf.header.info["KA_GENE"].type == "String"  # the planted Integer definition is replaced

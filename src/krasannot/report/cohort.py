@@ -21,10 +21,16 @@ import pandas as pd
 from .. import columns as C
 from ..errors import InputFormatError, UsageError
 from . import plots
-from .render import _is_reportable, template_environment
+from .render import APPROVED_LEVELS, ON_LABEL, _is_reportable, template_environment
 
-SAMPLE_TABLE_COLUMNS = [C.SAMPLE, C.TUMOR_TYPE, "specimen", "genome_build", C.KRAS_STATUS, C.STK11_STATUS,
-                        C.KEAP1_STATUS, C.TP53_STATUS, C.RESISTANCE_ALTERATIONS, "report_html"]
+SAMPLE_TABLE_COLUMNS = [C.SAMPLE, "patient_id", C.TUMOR_TYPE, "specimen", "genome_build", C.KRAS_STATUS,
+                        C.STK11_STATUS, C.KEAP1_STATUS, C.TP53_STATUS, C.RESISTANCE_ALTERATIONS, "report_html"]
+# a sample's best sensitive match, in this order; a sample with only investigational (or preclinical)
+# matches is not counted as having a therapy match
+MATCH_TIERS = ("approved_guideline", "clinical_or_other_tumour", "investigational_only", "none")
+MATCH_TIER_NAMES = {"approved_guideline": "approved or guideline match (this tumour type)",
+                    "clinical_or_other_tumour": "clinical evidence or another tumour type's approval only",
+                    "investigational_only": "investigational only", "none": "no therapy match"}
 NUMERIC_COLUMNS = [C.POS, C.DEPTH, C.ALT_DEPTH, C.VAF, C.COPY_NUMBER, C.CN_LOG2, C.INPUT_LINE]
 
 
@@ -85,7 +91,9 @@ def read_sample(report_path: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     if stem != sample["id"]:
         raise InputFormatError(f"names sample {sample['id']!r} but the file is named for {stem!r}",
                                path=str(report_path))
-    facts = {C.SAMPLE: sample["id"], C.TUMOR_TYPE: sample.get("tumor_type") or "",
+    # a report without a patient id (older reports, or none given) counts as its own patient
+    facts = {C.SAMPLE: sample["id"], "patient_id": sample.get("patient_id") or sample["id"],
+             C.TUMOR_TYPE: sample.get("tumor_type") or "",
              "specimen": sample.get("specimen") or "", "genome_build": sample.get("genome_build") or "",
              C.KRAS_STATUS: findings["kras"]["status"],
              **{f"{g.lower()}_status": findings["comutations"][g]["status"] for g in ("STK11", "KEAP1", "TP53")},
@@ -135,20 +143,39 @@ def cohort_table(calls: pd.DataFrame, matches: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def match_tier(samples: pd.DataFrame, matches: pd.DataFrame) -> pd.Series:
+    """Each sample's best matched sensitive evidence (MATCH_TIERS): approved/guideline on- or ancestor-label,
+    else clinical evidence or an approval in another tumour type, else investigational only, else none."""
+    sensitive = matches[(matches[C.DIRECTION] == "sensitive") & (matches[C.ASSESSMENT] == "matched")]
+    approved = sensitive[C.LEVEL].isin(APPROVED_LEVELS)
+    tier = pd.Series("investigational_only", index=sensitive.index)
+    tier[sensitive[C.LEVEL].isin(("clinical", "other_tumor_type")) | approved] = "clinical_or_other_tumour"
+    tier[approved & sensitive[C.TUMOR_TYPE_MATCH].isin(ON_LABEL)] = "approved_guideline"
+    rank = tier.map({t: i for i, t in enumerate(MATCH_TIERS)})
+    best = rank.groupby(sensitive[C.SAMPLE]).min().map(dict(enumerate(MATCH_TIERS)))
+    return samples[C.SAMPLE].map(best).fillna("none").rename("match_tier")
+
+
 def cohort_summary(samples: pd.DataFrame, calls: pd.DataFrame, matches: pd.DataFrame) -> list[dict]:
-    """Per tumour type: samples, KRAS-mutant, G12C, STK11/KEAP1/TP53 altered, samples with a match."""
+    """Per tumour type: samples and patients, KRAS-mutant, G12C, STK11/KEAP1/TP53 altered, and the samples
+    (and patients) by their best therapy match: approved/guideline, other evidence only, investigational only."""
     rows = []
+    tier = match_tier(samples, matches)
     mutant = ~samples[C.KRAS_STATUS].isin(["wild_type", "not_assessed", ""])
     g12c = samples[C.KRAS_STATUS].str.split(";").apply(lambda alleles: "G12C" in alleles)
     altered = {g: samples[f"{g.lower()}_status"].isin(["loss_of_function", "missense"]) for g in ("STK11", "KEAP1", "TP53")}
-    matched = samples[C.SAMPLE].isin(matches[C.SAMPLE])
+
+    def patients(mask: pd.Series) -> int:
+        return int(samples.loc[mask, "patient_id"].nunique())
+
     for tumour_type in sorted(samples[C.TUMOR_TYPE].unique()):
         here = samples[C.TUMOR_TYPE] == tumour_type
-        rows.append({"tumor_type": tumour_type or "unknown", "samples": int(here.sum()),
+        rows.append({"tumor_type": tumour_type or "unknown", "samples": int(here.sum()), "patients": patients(here),
                      "kras_mutant": int((here & mutant).sum()), "kras_g12c": int((here & g12c).sum()),
                      "g12c_with_stk11": int((here & g12c & altered["STK11"]).sum()),
                      **{f"{g.lower()}_altered": int((here & a).sum()) for g, a in altered.items()},
-                     "with_match": int((here & matched).sum())})
+                     **{key: {"samples": int((here & (tier == key)).sum()), "patients": patients(here & (tier == key))}
+                        for key in MATCH_TIERS[:3]}})
     return rows
 
 
@@ -166,8 +193,9 @@ def write_cohort(report_dirs: list[str], outdir: str | os.PathLike, *, quiet: bo
     links = [urllib.parse.quote(os.path.relpath(p, outdir.resolve())) for p in
              samples["report_html"].map(lambda p: str(Path(p).resolve()))]
     html = template_environment().get_template("cohort.html.j2").render(
-        n_samples=len(samples), summary=cohort_summary(samples, calls, matches),
-        samples=samples.assign(report_href=links).to_dict("records"),
+        n_samples=len(samples), n_patients=int(samples["patient_id"].nunique()),
+        summary=cohort_summary(samples, calls, matches), tier_names=MATCH_TIER_NAMES,
+        samples=samples.assign(report_href=links, match_tier=match_tier(samples, matches)).to_dict("records"),
         kras_plot=plots.kras_allele_plot(samples), comutation_plot=plots.comutation_matrix(samples, calls),
         matches_plot=plots.matches_heatmap(samples, matches), vaf_plot=plots.vaf_histograms(reportable))
     table = cohort_table(calls, matches)

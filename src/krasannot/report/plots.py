@@ -10,6 +10,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from .. import columns as C
+from .render import human
 
 PALETTE = ["#1d4f91", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#c46d2e", "#2e4057",
            "#a3a3a3", "#5c9ead"]
@@ -153,7 +154,7 @@ def matches_heatmap(samples: pd.DataFrame, matches: pd.DataFrame, width: int = 7
     label_w, cell_w, row_h, top = 170, max(min((width - 170) / max(len(levels), 1), 110), 60), 24, 44
     body = []
     for c, level in enumerate(levels):
-        body.append(_text(label_w + (c + 0.5) * cell_w, top - 8, level.replace("_", " "), anchor="middle", size=10))
+        body.append(_text(label_w + (c + 0.5) * cell_w, top - 8, human(level), anchor="middle", size=10))
     for r, tumour_type in enumerate(tumour_types):
         y = top + r * row_h
         body.append(_text(label_w - 6, y + 16, f"{tumour_type} (n={int(n_samples[tumour_type])})", anchor="end"))
@@ -161,7 +162,7 @@ def matches_heatmap(samples: pd.DataFrame, matches: pd.DataFrame, width: int = 7
             n = int(counts.loc[tumour_type, level])
             share = n / max(int(n_samples[tumour_type]), 1)
             shade = f"rgba(29,79,145,{0.08 + 0.85 * share:.2f})" if n else EMPTY_COLOUR
-            body.append(_rect(label_w + c * cell_w, y, cell_w, row_h, shade, f"{tumour_type}, {level}: {n} samples"))
+            body.append(_rect(label_w + c * cell_w, y, cell_w, row_h, shade, f"{tumour_type}, {human(level)}: {n} samples"))
             body.append(_text(label_w + (c + 0.5) * cell_w, y + 16, str(n), anchor="middle"))
     if not levels:
         body.append(_text(10, top, "no therapy matches in this cohort"))

@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
+import urllib.parse
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -27,7 +28,8 @@ import pandas as pd
 from .. import __version__
 from .. import columns as C
 from .. import models as M
-from ..errors import InputFormatError, UsageError
+from ..annotate.classify import describe_call
+from ..errors import InputFormatError, KrasannotError, UsageError
 
 SCHEMA_VERSION = "1.0.0"
 REPRODUCIBLE_RUN_TIME = "1970-01-01T00:00:00Z"
@@ -39,17 +41,7 @@ OUTPUT_SUFFIXES = (".report.html", ".report.json", ".calls.tsv", ".matches.tsv",
 _NOT_PANEL_CALLS = (M.STATUS_OUTSIDE_PANEL, M.STATUS_NOT_CARRIED)
 _NOT_INTERPRETED = (M.STATUS_REF_MISMATCH, M.STATUS_NO_ALT, M.STATUS_SYMBOLIC, M.STATUS_INVALID_ALLELE)
 _NUMERIC_CALL_FIELDS = (C.DEPTH, C.ALT_DEPTH, C.VAF, C.COPY_NUMBER, C.CN_LOG2)
-
-CAVEAT_LABELS = {
-    "low_vaf": "low VAF",
-    "possible_clonal_haematopoiesis": "possible clonal haematopoiesis",
-    "filtered": "caller filter not PASS",
-    "off_label": "off-label: evidence is from another tumour type",
-    "not_assessed": "not assessed: the region was not assayed",
-}
-_PMID = re.compile(r"(?i)^PMID\s*:?\s*(\d{1,9})$")
-_NCT = re.compile(r"(?i)^(NCT\d{8})$")
-
+RANK = getattr(C, "RANK", "rank")  # the matcher's rank column (1 = first); older tables have none
 
 # ---------------------------------------------------------------- paths
 
@@ -75,7 +67,7 @@ def confined_path(outdir: str | os.PathLike, name: str) -> Path:
 # ---------------------------------------------------------------- tables -> report dict
 
 def _text(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
         return ""
     return str(value).strip()
 
@@ -91,56 +83,203 @@ def _split(value, sep: str = ";") -> list[str]:
     return [part.strip() for part in _text(value).split(sep) if part.strip()]
 
 
+# Every internal identifier a report may meet (levels, drug classes, resistance tags, caveat codes,
+# statuses), with the words a reader sees; an id not listed is shown with its underscores as spaces.
+DISPLAY_NAMES = {
+    # evidence levels (evidence/levels.py) and directions
+    "approved": "approved",
+    "guideline": "guideline-recommended",
+    "clinical": "clinical evidence",
+    "other_tumor_type": "approved in another tumour type",
+    "investigational": "investigational",
+    "preclinical": "preclinical",
+    "resistance_standard": "resistance, standard-of-care evidence",
+    "resistance_clinical": "resistance, clinical evidence",
+    "prognostic_strong": "prognostic, strong evidence",
+    "prognostic_clinical": "prognostic, clinical evidence",
+    "sensitive": "sensitive", "resistant": "resistant", "prognostic": "prognostic",
+    # where the evidence comes from, against the sample's tumour type
+    "on_label": "this tumour type",
+    "ancestor": "a parent type of this tumour type",
+    "off_label": "off-label: evidence is from another tumour type",
+    "tumour_agnostic": "any solid tumour (tumour-agnostic)",
+    "tumor_agnostic": "any solid tumour (tumour-agnostic)",
+    # drug classes (resources/evidence/kb.yaml)
+    "KRAS_G12C_inhibitor": "KRAS G12C inhibitors",
+    "KRAS_G12D_inhibitor": "KRAS G12D inhibitors",
+    "RAS_ON_inhibitor": "RAS(ON) inhibitors",
+    "anti_EGFR": "anti-EGFR antibodies",
+    "EGFR_TKI": "EGFR tyrosine kinase inhibitors",
+    "EGFR_TKI_1st_gen": "first-generation EGFR tyrosine kinase inhibitors",
+    "EGFR_TKI_2nd_gen": "second-generation EGFR tyrosine kinase inhibitors",
+    "EGFR_TKI_3rd_gen": "third-generation EGFR tyrosine kinase inhibitors",
+    "ALK_TKI": "ALK inhibitors",
+    "ROS1_TKI": "ROS1 inhibitors",
+    "TRK_inhibitor": "TRK inhibitors",
+    "RET_inhibitor": "RET inhibitors",
+    "MET_TKI": "MET inhibitors",
+    "BRAF_inhibitor": "BRAF inhibitors",
+    "MEK_inhibitor": "MEK inhibitors",
+    "anti_HER2": "HER2-directed therapies",
+    "PARP_inhibitor": "PARP inhibitors",
+    "anti_PD1_PDL1": "anti-PD-1/PD-L1 immunotherapy",
+    # resistance tags of older annotated tables
+    "G12Ci_acquired": "acquired resistance to KRAS G12C inhibitors",
+    "antiEGFR": "resistance to anti-EGFR antibodies",
+    "ICI_poor_outcome": "poor outcome on immune checkpoint inhibitors",
+    "EGFR_TKI_resistance": "resistance to EGFR tyrosine kinase inhibitors",
+    "BRAFi_CRC_intrinsic": "intrinsic resistance to BRAF inhibitor monotherapy in colorectal cancer",
+    # caveat codes (matcher and evidence entries)
+    "low_vaf": "low VAF",
+    "possible_clonal_haematopoiesis": "possible clonal haematopoiesis",
+    "filtered": "caller filter not PASS",
+    "not_assessed": "not assessed",
+    "unconfirmed": "not yet confirmed against its source",
+    "subclonal": "subclonal call",
+    "weak_evidence_monotherapy": "weak evidence as monotherapy",
+    "combination_with_anti_EGFR_preferred": "combination with an anti-EGFR antibody preferred",
+    "first_line_benefit_left_sided_primary": "first-line benefit mainly in left-sided primaries",
+    "tumour_specific": "tumour-specific rationale",
+    # gene statuses and functional classes
+    "loss_of_function": "loss of function",
+    "wild_type": "wild-type",
+    "not_detected": "not detected",
+}
+_ID_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
+_PMID = re.compile(r"(?i)^PMID\s*:?\s*(\d{1,9})\b(.*)$")
+_NCT = re.compile(r"(?i)^(NCT\d{8})\b(.*)$")
+_DOI = re.compile(r"(?i)^(?:doi\s*:?\s*|https?://(?:dx\.)?doi\.org/)(10\.\d{4,9}/\S+)$")
+_FDA = re.compile(r"^FDA\s+(.+)$")
+# the drug of an FDA label: its first parenthesised generic name, else the label's leading brand name
+_FDA_DRUG = (re.compile(r"\(([A-Za-z][A-Za-z0-9 -]{1,60})\)"), re.compile(r"^([A-Za-z][A-Za-z0-9-]{1,40})\b"))
+_SEED = re.compile(r"(?i)^seed\s+(\S+)\s*(.*)$")
+# citations are joined with "; " (evidence/match.format_citations); a ";" inside a note ("2023;29(6)") is not a break
+_CITATION_SEPARATOR = re.compile(r"(?i);\s+|;(?=PMID|NCT\d|doi:|FDA\s|seed\s|URL\s|guideline\s)")
+DIRECTION_ORDER = ("sensitive", "resistant", "prognostic")
+MATCH_ORDER_TEXT = ("Ordered by rank within each direction (treatment options first, then resistance, then "
+                    "prognostic findings): level of evidence, then on-label before off-label, the setting against "
+                    "the prior therapies, then clonal dominance.")
+APPROVED_LEVELS = ("approved", "guideline")
+ON_LABEL = ("on_label", "ancestor")
+
+
+def human(text) -> str:
+    """An internal id (level, class, tag, code) in words; ids inside free text are replaced too.
+
+    A token is an id if it has an underscore or is a listed id that is not a plain lower-case word
+    ('antiEGFR'); plain words ('approved') inside prose stay as they are."""
+    text = _text(text)
+    if text in DISPLAY_NAMES:
+        return DISPLAY_NAMES[text]
+
+    def replace(match: re.Match) -> str:
+        token = match.group(0)
+        if token in DISPLAY_NAMES and ("_" in token or not token.islower()):
+            return DISPLAY_NAMES[token]
+        return token.replace("_", " ") if "_" in token else token
+
+    return _ID_TOKEN.sub(replace, text)
+
+
 def sample_calls(annotated: pd.DataFrame, sample: str) -> pd.DataFrame:
-    """The sample's panel calls (outside-panel records left out), in the annotated TSV's columns."""
-    frame = annotated.reindex(columns=C.ANNOTATED_TSV_COLUMNS).fillna("").astype(str)
+    """The sample's panel calls (outside-panel records left out), in the annotated TSV's columns, as text.
+
+    Missing values of any dtype (nullable Int64/Float64/boolean, object, category) become "": a
+    copy-number, fusion or sites-only call has no depth, VAF or genotype."""
+    frame = annotated.reindex(columns=C.ANNOTATED_TSV_COLUMNS).astype(object)
+    frame = frame.where(frame.notna(), "").astype(str)
     keep = (frame[C.SAMPLE] == sample) & ~frame[C.STATUS].isin(_NOT_PANEL_CALLS)
     return frame[keep].reset_index(drop=True)
 
 
+def _rank_order(frame: pd.DataFrame) -> pd.Series:
+    """The matcher's rank as a number (1 = first); arrival order where the column is absent or empty."""
+    arrival = pd.Series(range(len(frame)), index=frame.index, dtype="float64")
+    if RANK not in frame:
+        return arrival
+    return pd.to_numeric(frame[RANK], errors="coerce").fillna(arrival + 1e9)
+
+
 def sample_matches(matches: pd.DataFrame, sample: str) -> pd.DataFrame:
-    """The sample's matches in MATCH_COLUMNS, in the matcher's order (by level)."""
-    frame = matches.reindex(columns=C.MATCH_COLUMNS).fillna("").astype(str)
-    return frame[frame[C.SAMPLE] == sample].reset_index(drop=True)
+    """The sample's matches as text: sensitive, then resistant, then prognostic, each in the matcher's
+    rank order (arrival order for tables without a rank column)."""
+    columns = C.MATCH_COLUMNS + ([RANK] if RANK in matches and RANK not in C.MATCH_COLUMNS else [])
+    frame = matches.reindex(columns=columns).astype(object)
+    frame = frame.where(frame.notna(), "").astype(str)
+    frame = frame[frame[C.SAMPLE] == sample]
+    direction = frame[C.DIRECTION].map({d: i for i, d in enumerate(DIRECTION_ORDER)}).fillna(len(DIRECTION_ORDER))
+    order = pd.DataFrame({"direction": direction, "rank": _rank_order(frame)})
+    return frame.loc[order.sort_values(["direction", "rank"], kind="stable").index].reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def _seed_notes() -> dict[str, str]:
+    """Seed paper id -> its note in words, from the shipped evidence base's citations."""
+    try:
+        from ..evidence.kb import shipped_kb
+
+        return {str(c.get("id")): str(c.get("note") or "") for e in shipped_kb().entries for c in e.citations
+                if c.get("type") == "seed" and c.get("note")}
+    except KrasannotError:  # a broken evidence base: the seed is then named only as a seed paper
+        return {}
 
 
 def parse_citations(text: str) -> list[dict]:
-    """'PMID:34096690; NCT03600883; FDA 2021-05-28' -> [{text, kind, url}]; only PMID and NCT
-    numbers become links, anything else (a javascript: URL included) stays text."""
+    """'PMID:34096690; NCT03600883 (CodeBreaK 100); doi:10.1056/X; FDA LUMAKRAS (sotorasib) label' ->
+    [{text, kind, url}].
+
+    Links are built only from validated ids: PubMed from a PMID number, ClinicalTrials.gov from an NCT
+    number, doi.org from a DOI (percent-encoded), and a DailyMed search on the drug name of an FDA label.
+    Anything else (a javascript: URL included) stays text."""
     out = []
-    for part in _split(text):
-        pmid, nct = _PMID.match(part), _NCT.match(part)
-        if pmid:
-            out.append({"text": f"PMID:{pmid.group(1)}", "kind": "PMID",
+    for part in filter(None, (p.strip() for p in _CITATION_SEPARATOR.split(_text(text)))):
+        pmid, nct, doi, fda, seed = (_PMID.match(part), _NCT.match(part), _DOI.match(part), _FDA.match(part),
+                                     _SEED.match(part))
+        if pmid and (not pmid.group(2) or pmid.group(2)[0] in " (,"):
+            out.append({"text": f"PMID:{pmid.group(1)}{pmid.group(2)}", "kind": "PMID",
                         "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid.group(1)}/"})
-        elif nct:
+        elif nct and (not nct.group(2) or nct.group(2)[0] in " (,"):
             trial = nct.group(1).upper()
-            out.append({"text": trial, "kind": "NCT", "url": f"https://clinicaltrials.gov/study/{trial}"})
+            out.append({"text": trial + nct.group(2), "kind": "NCT", "url": f"https://clinicaltrials.gov/study/{trial}"})
+        elif doi:
+            out.append({"text": f"doi:{doi.group(1)}", "kind": "DOI",
+                        "url": "https://doi.org/" + urllib.parse.quote(doi.group(1), safe="/().;-_")})
+        elif fda and any(p.search(fda.group(1)) for p in _FDA_DRUG):
+            drug = next(p.search(fda.group(1)) for p in _FDA_DRUG if p.search(fda.group(1))).group(1).strip()
+            out.append({"text": part, "kind": "FDA", "url": "https://dailymed.nlm.nih.gov/dailymed/search.cfm?query="
+                                                             + urllib.parse.quote_plus(drug)})
+        elif seed:
+            note = re.sub(r"^\((.*)\)$", r"\1", seed.group(2).strip()) or _seed_notes().get(seed.group(1), "")
+            out.append({"text": f"seed paper: {note}" if note else "seed paper of the project's reading list",
+                        "kind": "seed", "url": None})
         else:
             out.append({"text": part, "kind": "other", "url": None})
     return out
 
 
 def match_caveats(match: dict) -> list[str]:
-    """A match's caveats in words: its own, off-label, conflict and not-assessed."""
-    caveats = [CAVEAT_LABELS.get(c, c.replace("_", " ")) for c in _split(match.get(C.CAVEATS))]
+    """A match's caveats in words: its own, off-label, conflict and not-assessed ('code: detail' parts
+    get the code's name)."""
+    caveats = {}
+    for part in _split(match.get(C.CAVEATS)):
+        code, _, detail = part.partition(":")
+        code = code.strip()
+        caveats.setdefault(code, f"{human(code)}: {human(detail.strip())}" if detail.strip() else human(code))
     if match.get(C.TUMOR_TYPE_MATCH) == "off_label":
-        caveats.append(CAVEAT_LABELS["off_label"])
+        caveats.setdefault("off_label", DISPLAY_NAMES["off_label"])
     if _text(match.get(C.CONFLICT)):
-        caveats.append(f"conflict: {_text(match.get(C.CONFLICT))}")
+        caveats.setdefault("conflict", f"conflict: {human(match.get(C.CONFLICT))}")
     if match.get(C.ASSESSMENT) == "not_assessed":
-        caveats.append(CAVEAT_LABELS["not_assessed"])
-    return list(dict.fromkeys(caveats))
+        caveats.setdefault("not_assessed", "not assessed: the region was not assayed")
+    return list(dict.fromkeys(caveats.values()))
 
 
 def _call_label(call: pd.Series) -> str:
-    """'KRAS p.G12C', 'MET amplification', 'EML4::ALK fusion' ..."""
-    if call[C.CALL_TYPE] == M.CALL_TYPE_COPY_NUMBER:
-        return f"{call[C.GENE]} {call[C.CN_STATE].replace('_', ' ')}".strip()
-    if call[C.CALL_TYPE] == M.CALL_TYPE_FUSION:
-        return f"{call[C.FUSION_5P]}::{call[C.FUSION_3P]} fusion"
-    change = call[C.HGVSP_SHORT] or call[C.HGVSC] or call[C.ALTERATION] or f"{call[C.CHROM]}:{call[C.POS]} {call[C.REF]}>{call[C.ALT]}"
-    return f"{call[C.GENE]} {change}".strip()
+    """'KRAS p.G12C', 'MET amplification', 'EML4::ALK fusion', or the genomic change."""
+    if call[C.CALL_TYPE] in (M.CALL_TYPE_COPY_NUMBER, M.CALL_TYPE_FUSION) or (
+            call[C.HGVSP_SHORT] or call[C.HGVSC] or call[C.ALTERATION]):
+        return describe_call(call).strip()
+    return f"{call[C.GENE]} {call[C.CHROM]}:{call[C.POS]} {call[C.REF]}>{call[C.ALT]}".strip()
 
 
 def _variant_record(call: pd.Series, role: str) -> dict:
@@ -165,7 +304,33 @@ def _is_reportable(calls: pd.DataFrame) -> pd.Series:
     return detected & ~calls[C.STATUS].isin(_NOT_INTERPRETED + (M.STATUS_MERGED_INTO_MNV,)) & (calls[C.GENE] != "")
 
 
-def _key_findings(calls: pd.DataFrame, summary: dict) -> dict:
+def _matched_labels(matched_calls: str) -> list[str]:
+    """'KRAS p.G12C (VAF 0.31); MET amplification' -> ['KRAS p.G12C', 'MET amplification']."""
+    return [re.sub(r"\s*\(VAF [^)]*\)$", "", part) for part in _split(matched_calls)]
+
+
+def _evidence_finding(match: pd.Series) -> dict:
+    """A matched resistant or prognostic row, in plain words."""
+    calls = "; ".join(_matched_labels(match[C.MATCHED_CALLS])) or match[C.BIOMARKER]
+    if match[C.TUMOR_TYPE_MATCH] in ON_LABEL:
+        where = "in this tumour type"
+    else:
+        where = f"(evidence from {human(match[C.EVIDENCE_TUMOR_TYPES]) or 'another tumour type'})"
+    therapy = human(match[C.THERAPY])
+    if match[C.DIRECTION] == "resistant":
+        claim = f"resistant to {therapy} {where}"
+    elif therapy:
+        claim = f"prognostic for outcome on {therapy} {where}, not a resistance finding"
+    else:
+        claim = f"prognostic {where}"
+    return {"calls": calls, "therapy": match[C.THERAPY], "direction": match[C.DIRECTION], "claim": claim,
+            "evidence_id": match[C.EVIDENCE_ID], "level": match[C.LEVEL], "level_name": human(match[C.LEVEL]),
+            "statement": f"{calls}: {claim} ({match[C.EVIDENCE_ID]}, {human(match[C.LEVEL])})"}
+
+
+def _key_findings(calls: pd.DataFrame, summary: dict, matches: pd.DataFrame) -> dict:
+    """KRAS and STK11/KEAP1/TP53 status, and resistance and prognostic findings: only those of the sample's
+    matched evidence (its tumour type, co-alterations, prior therapy), never a call's tag alone."""
     reportable = calls[_is_reportable(calls)]
     kras_calls = reportable[(reportable[C.GENE] == "KRAS") & (reportable[C.KRAS_ALLELE] != "")]
     genes = {}
@@ -174,36 +339,46 @@ def _key_findings(calls: pd.DataFrame, summary: dict) -> dict:
         genes[gene] = {"status": _text(summary.get(f"{gene.lower()}_status")) or "not_assessed",
                        "calls": [_variant_record(c, "key") for _, c in supporting.iterrows()]}
     kras_status = _text(summary.get(C.KRAS_STATUS)) or "not_assessed"
+    matched = matches[matches[C.ASSESSMENT] == "matched"]
+    resistance = [_evidence_finding(m) for _, m in matched[matched[C.DIRECTION] == "resistant"].iterrows()]
+    prognostic = [_evidence_finding(m) for _, m in matched[matched[C.DIRECTION] == "prognostic"].iterrows()]
+    resistant_labels = {label for _, m in matched[matched[C.DIRECTION] == "resistant"].iterrows()
+                        for label in _matched_labels(m[C.MATCHED_CALLS])}
+    labels = reportable.apply(_call_label, axis=1) if len(reportable) else pd.Series(dtype=str)
     return {
         "kras": {"status": kras_status, "alleles": [a for a in _split(kras_status)
                                                      if a not in ("wild_type", "not_assessed")],
                  "calls": [_variant_record(c, "key") for _, c in kras_calls.iterrows()]},
         "comutations": genes,
-        "resistance_alterations": _split(summary.get(C.RESISTANCE_ALTERATIONS)),
+        "resistance_alterations": [f["statement"] for f in resistance],
         "resistance_calls": [_variant_record(c, "resistance")
-                             for _, c in reportable[reportable[C.RESISTANCE] != ""].iterrows()],
+                             for _, c in reportable[labels.isin(resistant_labels)].iterrows()],
+        "resistance": resistance,
+        "prognostic": prognostic,
     }
 
 
-def _other_variants(calls: pd.DataFrame) -> list[dict]:
-    """Reportable calls not already in the key-findings box (key genes' co-mutations, KRAS alleles,
-    resistance-tagged calls)."""
+def _other_variants(calls: pd.DataFrame, key_findings: dict) -> list[dict]:
+    """Reportable calls not already in the key-findings box (KRAS alleles, key genes' co-mutations,
+    calls of matched resistance evidence)."""
     reportable = calls[_is_reportable(calls)]
+    in_box_labels = {c["label"] for c in key_findings["resistance_calls"]}
+    labels = reportable.apply(_call_label, axis=1) if len(reportable) else pd.Series(dtype=str)
     in_box = ((reportable[C.GENE] == "KRAS") & (reportable[C.KRAS_ALLELE] != "")) | (
-        reportable[C.GENE].isin(KEY_GENES[1:]) & (reportable[C.COMUTATION] != "")) | (reportable[C.RESISTANCE] != "")
-    rows = reportable[~in_box]
-    return [_variant_record(c, "resistance" if c[C.RESISTANCE] else "other") for _, c in rows.iterrows()]
+        reportable[C.GENE].isin(KEY_GENES[1:]) & (reportable[C.COMUTATION] != "")) | labels.isin(in_box_labels)
+    return [_variant_record(c, "other") for _, c in reportable[~in_box].iterrows()]
+
+
+_NOT_ASSAYED = "no call, and the input does not show the gene was assayed: wild-type is not claimed"
 
 
 def _not_assessed(calls: pd.DataFrame, key_findings: dict, matches: pd.DataFrame) -> list[dict]:
     regions = []
     if key_findings["kras"]["status"] == "not_assessed":
-        regions.append({"region": "KRAS", "reason": "no KRAS call, and the input does not show the gene "
-                                                     "was assayed: wild-type is not claimed"})
+        regions.append({"region": "KRAS codons 12, 13 and 61", "reason": _NOT_ASSAYED})
     for gene, finding in key_findings["comutations"].items():
         if finding["status"] == "not_assessed":
-            regions.append({"region": gene, "reason": "no call, and the input does not show the gene was "
-                                                      "assayed: wild-type is not claimed"})
+            regions.append({"region": gene, "reason": _NOT_ASSAYED})
     low_depth = calls[calls[C.DETECTION] == M.DETECTION_NOT_ASSESSED]
     for _, call in low_depth.iterrows():
         regions.append({"region": _call_label(call),
@@ -211,13 +386,19 @@ def _not_assessed(calls: pd.DataFrame, key_findings: dict, matches: pd.DataFrame
                                                          call[C.STATUS_DETAIL]]))})
     for _, call in calls[calls[C.STATUS].isin(_NOT_INTERPRETED)].iterrows():
         where = f"{call[C.CHROM]}:{call[C.POS]} {call[C.REF]}>{call[C.ALT]}"
-        regions.append({"region": where, "reason": f"call not interpreted ({call[C.STATUS].replace('_', ' ')}"
+        regions.append({"region": where, "reason": f"call not interpreted ({human(call[C.STATUS])}"
                                                    + (f": {call[C.STATUS_DETAIL]})" if call[C.STATUS_DETAIL] else ")")})
     for _, match in matches[matches[C.ASSESSMENT] == "not_assessed"].iterrows():
-        regions.append({"region": match[C.BIOMARKER],
-                        "reason": f"needed to assess {match[C.THERAPY]} ({match[C.LEVEL].replace('_', ' ')}); "
+        regions.append({"region": human(match[C.BIOMARKER]),
+                        "reason": f"needed to assess {human(match[C.THERAPY])} ({human(match[C.LEVEL])}); "
                                   "the region was not assayed"})
     return regions
+
+
+def _rank_number(value) -> int | None:
+    """The rank cell as a whole number from 1 ('3', '3.0'); None when absent or not one."""
+    number = _number(value)
+    return int(number) if number is not None and float(number).is_integer() and number >= 1 else None
 
 
 def _match_record(match: pd.Series) -> dict:
@@ -225,6 +406,7 @@ def _match_record(match: pd.Series) -> dict:
     return {
         "level": row[C.LEVEL], "level_amp_asco_cap": row[C.LEVEL_AMP], "level_escat": row[C.LEVEL_ESCAT],
         "level_oncokb": row[C.LEVEL_ONCOKB], "therapy": row[C.THERAPY], "direction": row[C.DIRECTION],
+        "rank": _rank_number(row.get(RANK)),
         "biomarker": row[C.BIOMARKER], "matched_calls": row[C.MATCHED_CALLS], "assessment": row[C.ASSESSMENT],
         "tumor_type_match": row[C.TUMOR_TYPE_MATCH], "evidence_tumor_types": row[C.EVIDENCE_TUMOR_TYPES],
         "conflict": row[C.CONFLICT], "caveats": match_caveats(row), "evidence_id": row[C.EVIDENCE_ID],
@@ -233,34 +415,109 @@ def _match_record(match: pd.Series) -> dict:
     }
 
 
+def _match_groups(records: list[dict]) -> list[dict]:
+    """Runs of one direction and level, in the rows' order: grouping never reorders the ranked rows.
+    Each row gets its `position` within its direction (1 = first), shown beside it."""
+    groups: list[dict] = []
+    positions: dict[str, int] = {}
+    for record in records:
+        positions[record["direction"]] = record["position"] = positions.get(record["direction"], 0) + 1
+        if not groups or (groups[-1]["direction"], groups[-1]["level"]) != (record["direction"], record["level"]):
+            groups.append({"direction": record["direction"], "level": record["level"], "matches": []})
+        groups[-1]["matches"].append(record)
+    return groups
+
+
+@lru_cache(maxsize=4)
+def _bundled_panel_genes(build: str) -> tuple[tuple[str, ...], str]:
+    from ..reference.bundle import bundled_panel_path, load_bundle
+
+    path = bundled_panel_path(build)
+    return tuple(sorted({tx.gene for tx in load_bundle(path).transcripts})), path.name
+
+
+def regions_assessed(provenance: dict, build: str | None) -> list[str]:
+    """The genes whose records were read and interpreted: provenance's panel_genes, else the bundled
+    panel's genes when the report's transcript bundle is the bundled one (or unnamed)."""
+    if provenance.get("panel_genes"):
+        return sorted(map(str, provenance["panel_genes"]))
+    genes, name = _bundled_panel_genes(build if build in ("GRCh37", "GRCh38") else "GRCh38")
+    bundle = (provenance.get("transcript_bundle") or {}).get("name")
+    return list(genes) if bundle in (None, "", name) else []
+
+
+def _count_words(n: int | None, what: str, one: str | None = None) -> str:
+    """'3 records read', '1 record read', 'records read not recorded'."""
+    if n is None:
+        return f"{what} not recorded"
+    return f"{n:,} {one if n == 1 and one else what}"
+
+
+def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[dict], provenance: dict,
+            build: str | None) -> dict:
+    """The one-paragraph answer at the top of the report: what was found in what was assessed, what was
+    not assessed, and the therapy matches that apply (tumour-agnostic ones included when nothing is found)."""
+    genes = regions_assessed(provenance, build)
+    by_status = provenance.get("rows_by_status") or {}
+    records_read = provenance.get("records_read")
+    outside = by_status.get(M.STATUS_OUTSIDE_PANEL)
+    outside = int(outside) if outside is not None else None
+    # synonymous and non-coding variants are listed in the report but are not alterations
+    silent = reportable[C.FUNCTIONAL_CLASS].isin([M.FUNCTIONAL_SYNONYMOUS, M.FUNCTIONAL_NON_CODING])
+    labels = list(dict.fromkeys(reportable[~silent].apply(_call_label, axis=1))) if (~silent).any() else []
+    regions = f"{len(genes)} panel genes" if genes else "the transcript bundle's genes"
+    read = (f"{_count_words(records_read, 'records read', 'record read')}, "
+            f"{_count_words(outside, 'outside these regions')}")
+    if labels:
+        found = (f"{len(labels)} alteration{'s' if len(labels) > 1 else ''} found in the regions assessed "
+                 f"({regions}; {read}): {', '.join(labels)}.")
+    else:
+        found = f"No alteration found in the regions assessed ({regions}; {read})."
+    if silent.any():
+        found += f" {int(silent.sum())} synonymous or non-coding variant{'s' if silent.sum() > 1 else ''} listed below."
+    not_assessed = ([] if key_findings["kras"]["status"] != "not_assessed" else ["KRAS codons 12, 13 and 61"]) + [
+        g for g, f in key_findings["comutations"].items() if f["status"] == "not_assessed"]
+    unassessed = (f" Not assessed: {', '.join(not_assessed)} (the input does not show they were assayed, so "
+                  "wild-type is not claimed)." if not_assessed else "")
+    therapies = [m for m in match_records if m["direction"] == "sensitive" and m["assessment"] == "matched"]
+    applies = list(dict.fromkeys(f"{human(m['therapy'])} ({human(m['level'])})" for m in therapies))
+    matches_text = (f" Therapy matches that apply: {'; '.join(applies)}." if applies
+                    else " No therapy match applies.")
+    return {"panel_calls": len(labels), "statement": found + unassessed + matches_text,
+            "regions_assessed": genes, "records_read": records_read, "records_outside_regions": outside,
+            "not_assessed": not_assessed, "therapies": applies}
+
+
 def build_report(calls: pd.DataFrame, matches: pd.DataFrame, summary: dict, *, sample: str, tumor_type: str,
-                 specimen: str | None, build: str | None, provenance: dict) -> dict:
+                 specimen: str | None, build: str | None, provenance: dict, patient_id: str | None = None) -> dict:
     """The report's content as data (ID.report.json), from the sample's calls and matches.
 
     Parameters
     ----------
-    calls : the sample's panel calls (`sample_calls`)
-    matches : the sample's matches (`sample_matches`), sorted by level
+    calls : the sample's panel calls (`sample_calls`); may be empty (a negative result is a full report)
+    matches : the sample's matches (`sample_matches`), in rank order within each direction
     summary : the sample's row of the samples summary (columns.SAMPLE_SUMMARY_COLUMNS)
     provenance : see `write_sample_report`
+    patient_id : the patient the sample was taken from, where known (cohort counts patients with it)
     """
-    key_findings = _key_findings(calls, summary)
+    key_findings = _key_findings(calls, summary, matches)
     match_records = [_match_record(m) for _, m in matches.iterrows()]
-    groups: dict[str, list] = {}
-    for record in match_records:
-        groups.setdefault(record["level"], []).append(record)
     statuses = calls[C.STATUS].value_counts().to_dict()
+    reportable = calls[_is_reportable(calls)]
     return {
         "schema_version": SCHEMA_VERSION,
-        "sample": {"id": sample, "tumor_type": tumor_type, "specimen": specimen or None, "genome_build": build or None},
+        "sample": {"id": sample, "patient_id": _text(patient_id) or None, "tumor_type": tumor_type,
+                   "specimen": specimen or None, "genome_build": build or None},
+        "result": _result(reportable, key_findings, match_records, provenance, build),
         "qc": {"records_read": provenance.get("records_read"), "rows_skipped": provenance.get("rows_skipped"),
                "calls_annotated": int(statuses.get(M.STATUS_ANNOTATED, 0)),
                "panel_calls": int(len(calls)),
                "calls_not_interpreted": int(calls[C.STATUS].isin(_NOT_INTERPRETED).sum()),
                "rows_by_status": {k: int(v) for k, v in sorted(statuses.items())}},
         "key_findings": key_findings,
-        "matches": [{"level": level, "matches": records} for level, records in groups.items()],
-        "other_variants": _other_variants(calls),
+        "matches_order": MATCH_ORDER_TEXT,
+        "matches": _match_groups(match_records),
+        "other_variants": _other_variants(calls, key_findings),
         "not_assessed": _not_assessed(calls, key_findings, matches),
         "provenance": {
             "krasannot_version": provenance.get("krasannot_version", __version__),
@@ -289,6 +546,7 @@ def template_environment() -> jinja2.Environment:
                                             default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["words"] = lambda text: str(text or "").replace("_", " ")
+    env.filters["human"] = human
     env.filters["percent"] = lambda vaf: "" if vaf is None else f"{100 * vaf:.1f}%"
     return env
 
@@ -321,7 +579,7 @@ def _table_text(frame: pd.DataFrame) -> str:
 def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_summary: pd.DataFrame | None, *,
                         sample: str, tumor_type: str, specimen: str | None, build: str | None,
                         outdir: str | os.PathLike, provenance: dict, input_vcf: str | None = None,
-                        reproducible: bool = False) -> dict[str, Path]:
+                        reproducible: bool = False, patient_id: str | None = None) -> dict[str, Path]:
     """Write ID.report.html, ID.report.json, ID.calls.tsv, ID.matches.tsv and ID.annotated.vcf.gz(+.tbi)
     into `outdir`, all or nothing.
 
@@ -332,9 +590,11 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
     samples_summary : key findings per sample (columns.SAMPLE_SUMMARY_COLUMNS); a sample missing
         there is reported as not assessed for KRAS/STK11/KEAP1/TP53
     provenance : krasannot_version, evidence_base {version, released}, transcript_bundle {name, source},
-        build_reason, inputs [{role, name, sha256}], records_read, rows_skipped (all optional)
+        build_reason, inputs [{role, name, sha256}], records_read, rows_by_status (annotate's counts,
+        outside_panel included), rows_skipped, panel_genes (all optional)
     input_vcf : the VCF the calls came from (its records go into the annotated VCF)
     reproducible : fix the run time to 1970-01-01T00:00:00Z
+    patient_id : the sample's patient, where known (sample.patient_id of the report)
 
     Returns
     -------
@@ -359,7 +619,7 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
 
         provenance["variant_caller"] = vcf_sources(input_vcf)
     report = build_report(calls, sample_match_rows, summary, sample=sample, tumor_type=tumor_type,
-                          specimen=specimen, build=build, provenance=provenance)
+                          specimen=specimen, build=build, provenance=provenance, patient_id=patient_id)
     validate_report(report)
 
     outdir.mkdir(parents=True, exist_ok=True)
@@ -448,6 +708,7 @@ def provenance_from_files(annotated_path: str, matches_path: str, input_vcf: str
         "build_reason": summary.get("build_reason"),
         "inputs": inputs,
         "records_read": records_read,
+        "rows_by_status": summary.get("rows_by_status"),
         "rows_skipped": skipped,
     }
 
