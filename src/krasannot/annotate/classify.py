@@ -143,7 +143,7 @@ def assessed_residues(annotated: pd.DataFrame) -> dict[str, set]:
 
 
 def summarize_samples(annotated: pd.DataFrame, matches: pd.DataFrame | None = None,
-                      include_filtered: bool = False) -> pd.DataFrame:
+                      include_filtered: bool = False, samples: list[str] | None = None) -> pd.DataFrame:
     """One row per sample: KRAS status, STK11/KEAP1/TP53 status, resistance alterations.
 
     Resistance alterations are the calls of the sample's resistant matches (its tumour type, its prior
@@ -155,7 +155,8 @@ def summarize_samples(annotated: pd.DataFrame, matches: pd.DataFrame | None = No
     counted = annotated[counted_calls(annotated, include_filtered)]
     assessed = assessed_residues(annotated)
     rows = []
-    for sample in pd.unique(annotated[C.SAMPLE].dropna()):
+    # `samples` names every sample to summarize, those without a row too (a negative result)
+    for sample in (samples if samples is not None else pd.unique(annotated[C.SAMPLE].dropna())):
         mine = counted[counted[C.SAMPLE] == sample]
         row = {C.SAMPLE: sample}
         kras = [a for a in mine[C.KRAS_ALLELE] if a]
