@@ -142,48 +142,68 @@ def _input_lines(input_vcf: str) -> Iterator[bytes]:
             yield line.rstrip(b"\r\n")
 
 
+def _annotated_record(line: bytes, sites: list | None) -> tuple[bytes, bool]:
+    """One record with its KA_* fields set from the annotation of its ALT alleles (an earlier
+    krasannot annotation dropped); whether any allele was annotated."""
+    fields = line.split(b"\t", 8)
+    per_alt = []
+    if sites:
+        alts = fields[4].decode("utf-8", "replace").upper().split(",")
+        ref = fields[3].decode("utf-8", "replace").upper()
+        allele_values = {(r.upper(), a.upper()): v for r, a, v in sites}
+        per_alt = [allele_values.get((ref, alt)) for alt in alts]
+    annotated = any(per_alt)
+    if not annotated and not fields[7].startswith(_KA_PREFIX) and b";" + _KA_PREFIX not in fields[7]:
+        return line, False  # KA_ was elsewhere on the line, not an INFO key
+    fields[7] = _info_with_annotation(fields[7], _annotation_values(per_alt) if annotated else [])
+    return b"\t".join(fields), annotated
+
+
 def _write_from_vcf(input_vcf: str, annotation: dict, sample: str, plain: Path) -> dict:
-    """The input's header and records, as bytes, with KA_* fields on the panel alleles."""
+    """The input's header and records, as bytes, with KA_* fields on the panel alleles.
+
+    Most records of a genome are outside the panel and copied untouched: per record only CHROM and
+    POS are parsed (for the panel lookup and the sort check), so a 3M-record VCF costs seconds."""
     by_site: dict[tuple[bytes, int], list] = {}
     for (chrom, pos, ref, alt), values in annotation.items():
         by_site.setdefault((chrom.encode("utf-8"), pos), []).append((ref, alt, values))
-    header, column_line = [], None
+    header, column_line, batch = [], None, []
     n_records = n_annotated = n_dropped = 0
     last_contig, last_pos, seen, ordered = None, 0, set(), True
     with tempfile.TemporaryFile(dir=plain.parent) as body:
         for line in _input_lines(input_vcf):
-            if line.startswith(b"##"):
-                # an earlier krasannot annotation is replaced, never merged with ours
-                if not line.startswith((b"##fileformat", b"##INFO=<ID=KA_", b"##krasannot_")):
-                    header.append(line)
+            if line[:1] == b"#":
+                if line.startswith(b"##"):
+                    # an earlier krasannot annotation is replaced, never merged with ours
+                    if not line.startswith((b"##fileformat", b"##INFO=<ID=KA_", b"##krasannot_")):
+                        header.append(line)
+                else:
+                    column_line = line
                 continue
-            if line.startswith(b"#"):
-                column_line = line
+            head = line.split(b"\t", 2)
+            if len(head) < 3 or not head[1].isdigit() or line.count(b"\t") < 7:
+                n_dropped += bool(line.strip())  # a record the readers skipped too (see the skipped table)
                 continue
-            fields = line.split(b"\t", 8)
-            if len(fields) < 8 or not fields[1].isdigit():
-                n_dropped += int(bool(line.strip()))  # a record the readers skipped too (see the skipped table)
-                continue
-            chrom, pos = fields[0], int(fields[1])
-            sites = by_site.get((chrom, pos))
-            if sites:
-                alts = [a.upper() for a in fields[4].decode("utf-8", "replace").split(",")]
-                ref = fields[3].decode("utf-8", "replace").upper()
-                allele_values = {(r.upper(), a.upper()): v for r, a, v in sites}
-                per_alt = [allele_values.get((ref, alt)) for alt in alts]
-                if any(per_alt):
-                    fields[7] = _info_with_annotation(fields[7], _annotation_values(per_alt))
-                    n_annotated += 1
-            elif _KA_PREFIX in fields[7]:
-                fields[7] = _info_with_annotation(fields[7], [])
+            chrom, pos = head[0], int(head[1])
             if chrom != last_contig:
-                ordered &= chrom not in seen
+                ordered = ordered and chrom not in seen
                 seen.add(chrom)
-                last_contig, last_pos = chrom, 0
-            ordered &= pos >= last_pos
+                last_contig = chrom
+            elif pos < last_pos:
+                ordered = False
             last_pos = pos
-            body.write(b"\t".join(fields) + b"\n")
-            n_records += 1
+            sites = by_site.get((chrom, pos))
+            if sites or _KA_PREFIX in line:
+                line, annotated = _annotated_record(line, sites)
+                n_annotated += annotated
+            batch.append(line)
+            if len(batch) >= 65536:
+                body.write(b"\n".join(batch) + b"\n")
+                n_records += len(batch)
+                batch = []
+        if batch:
+            body.write(b"\n".join(batch) + b"\n")
+            n_records += len(batch)
         if column_line is None:
             raise InputFormatError("no #CHROM header line", path=input_vcf, hint="give the VCF the calls came from")
         notes = [] if ordered else ["records sorted by krasannot"]
