@@ -124,7 +124,7 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
     else:  # every sample read, those without a panel call too: a negative result is a result
         samples = list(dict.fromkeys([s for _, r in reads for s in r.samples]
                                      + [s for s in all_calls[C.SAMPLE].dropna() if s and "," not in s]))
-    progress(f"annotating {len(all_calls):,} panel calls")
+    progress(f"annotating {len(all_calls):,} call(s) in the panel regions")
     annotated = annotate_calls(all_calls, panel, other)
     annotated = tag_resistance(classify_calls(annotated, specimen=args.specimen), kb)
     skipped = pd.concat([r.skipped for _, r in reads] + [empty_skipped()], ignore_index=True)

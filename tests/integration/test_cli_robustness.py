@@ -291,3 +291,32 @@ def test_rerun_removes_its_own_stale_staging_folders_and_cohort_ignores_them(tmp
     os.utime(legacy, (0, 0))  # a day and more old: abandoned
     assert main(["run", str(vcf), "--sample", "S1", "--tumor-type", "LUAD", "--outdir", str(out)]) == 0
     assert not legacy.exists()
+
+
+# ---------------------------------------------------------------- progress
+
+def test_progress_on_a_terminal_and_quiet_otherwise(tmp_path):
+    import pty
+
+    vcf = write_vcf(tmp_path / "t.vcf", [KRAS_G12C.format(info="."), OUTSIDE])
+    command = [sys.executable, "-m", "krasannot.cli", "run", str(vcf), "--sample", "S1", "--tumor-type", "LUAD",
+               "--outdir", str(tmp_path / "o")]
+    leader, follower = pty.openpty()
+    with subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=follower) as process:
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not chunk:
+                break
+            seen += chunk
+    os.close(leader)
+    assert process.returncode == 0
+    lines = seen.decode().replace("\r", "").splitlines()
+    assert lines[:4] == [f"krasannot: reading {vcf} (vcf)", f"krasannot: {vcf}: 2 records read",
+                         "krasannot: annotating 1 call(s) in the panel regions", "krasannot: matching and writing the report"], lines
+    piped = run_cli(*command[3:])
+    assert piped.returncode == 0 and len(piped.stderr.strip().splitlines()) == 1  # the closing line only
