@@ -341,14 +341,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             "rows_skipped": result.summary["rows_skipped"],
         }
         outdir = _Path(args.outdir)
+        annotate_outputs = {  # annotate's outputs, written with the report's: all or none
+            ".annotated.tsv": lambda path: write_annotated_tsv(annotated, path, raw_outside=result.raw_outside),
+            ".annotated.skipped.tsv": lambda path: write_skipped_tsv(result.skipped, path),
+            ".annotated.summary.json": lambda path: write_json(result.summary, path)}
         write_sample_report(annotated, matches, summary, sample=sample, tumor_type=summary.at[0, C.TUMOR_TYPE],
                             specimen=args.specimen, build=build, outdir=outdir, provenance=provenance,
                             input_vcf=vcf_inputs[0] if len(vcf_inputs) == 1 else None,
-                            reproducible=args.reproducible)
-        annotated_path = outdir / f"{sample}.annotated.tsv"
-        write_annotated_tsv(annotated, annotated_path, raw_outside=result.raw_outside)
-        write_skipped_tsv(result.skipped, _beside(str(annotated_path), ".skipped.tsv"))
-    write_json(result.summary, _beside(str(annotated_path), ".summary.json"))
+                            reproducible=args.reproducible, extra_outputs=annotate_outputs)
     print(f"{outdir}/{sample}.report.html: {_accounting(result.summary)}; {len(matches)} matches; "
           f"KRAS {summary.at[0, C.KRAS_STATUS]}", file=sys.stderr)
     return EXIT_OK

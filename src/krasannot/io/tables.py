@@ -133,6 +133,24 @@ def staging_folder(outdir: str | os.PathLike, kind: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def rename_together(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each staged file into place, with SIGINT and SIGTERM held back until all are renamed:
+    an interrupted run leaves the old set or the new one, never half of each."""
+    import signal
+    import threading
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held) if on_main_thread else None
+    try:
+        for staged, target in moves:
+            os.chmod(staged, 0o644)
+            os.replace(staged, target)
+    finally:
+        if before is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator:
     """Yield a handle on a temp file beside `path`; rename it into place only on success."""

@@ -319,7 +319,7 @@ def _table_text(frame: pd.DataFrame) -> str:
 def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_summary: pd.DataFrame | None, *,
                         sample: str, tumor_type: str, specimen: str | None, build: str | None,
                         outdir: str | os.PathLike, provenance: dict, input_vcf: str | None = None,
-                        reproducible: bool = False) -> dict[str, Path]:
+                        reproducible: bool = False, extra_outputs: dict | None = None) -> dict[str, Path]:
     """Write ID.report.html, ID.report.json, ID.calls.tsv, ID.matches.tsv and ID.annotated.vcf.gz(+.tbi)
     into `outdir`, all or nothing.
 
@@ -333,6 +333,8 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
         build_reason, inputs [{role, name, sha256}], records_read, rows_skipped (all optional)
     input_vcf : the VCF the calls came from (its records go into the annotated VCF)
     reproducible : fix the run time to 1970-01-01T00:00:00Z
+    extra_outputs : suffix -> function(path) writing one more file (run's ID.annotated.tsv ...), staged
+        and renamed into place with the report's, so an interrupted run leaves none of them
 
     Returns
     -------
@@ -360,10 +362,12 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
                           specimen=specimen, build=build, provenance=provenance)
     validate_report(report)
 
-    from ..io.tables import staging_folder
+    from ..io.tables import rename_together, staging_folder
 
+    extra_outputs = extra_outputs or {}
+    targets.update({suffix: confined_path(outdir, sample + suffix) for suffix in extra_outputs})
     with staging_folder(outdir, "report") as staging:
-        staged = {suffix: staging / ("out" + suffix) for suffix in OUTPUT_SUFFIXES}
+        staged = {suffix: staging / ("out" + suffix) for suffix in targets}
         staged[".report.json"].write_text(report_json_text(report), encoding="utf-8")
         staged[".report.html"].write_text(render_report_html(report), encoding="utf-8")
         staged[".calls.tsv"].write_text(_table_text(calls), encoding="utf-8")
@@ -371,9 +375,9 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
         from .vcf import write_annotated_vcf
 
         write_annotated_vcf(calls, sample, staged[".annotated.vcf.gz"], input_vcf=input_vcf, build=build)
-        for suffix in OUTPUT_SUFFIXES:
-            os.chmod(staged[suffix], 0o644)
-            os.replace(staged[suffix], targets[suffix])
+        for suffix, write in extra_outputs.items():
+            write(staged[suffix])
+        rename_together([(staged[suffix], targets[suffix]) for suffix in targets])
     return targets
 
 
