@@ -199,7 +199,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 def _accounting(summary: dict) -> str:
     """'3,313 read, 3,313 accounted: 41 annotated, 3,272 outside panel, ...'."""
     counts = summary["rows_by_status"]
-    parts = [f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    parts = [f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
     if summary["rows_skipped"]:
         parts.append(f"{summary['rows_skipped']:,} skipped")
     return f"{summary['records_read']:,} records read, rows: " + ", ".join(parts)

@@ -320,3 +320,16 @@ def test_progress_on_a_terminal_and_quiet_otherwise(tmp_path):
                          "krasannot: annotating 1 call(s) in the panel regions", "krasannot: matching and writing the report"], lines
     piped = run_cli(*command[3:])
     assert piped.returncode == 0 and len(piped.stderr.strip().splitlines()) == 1  # the closing line only
+
+
+def test_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path, monkeypatch, capsys):
+    def broken(args):
+        raise RuntimeError("first line\nsecond line")
+
+    monkeypatch.setattr("krasannot.cli.cmd_annotate", broken)
+    args = ["annotate", str(DEMO_VCF), "--out", str(tmp_path / "a.tsv")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: RuntimeError: first line second line" in err
+    with pytest.raises(RuntimeError):
+        main(["--debug", *args])
