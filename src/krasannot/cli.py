@@ -184,13 +184,16 @@ def _created(args: argparse.Namespace) -> str:
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
-    from .io.tables import write_annotated_tsv, write_json, write_skipped_tsv
+    from .io.tables import check_output_file, write_annotated_tsv, write_json, write_skipped_tsv, write_together
 
+    check_output_file(Path(args.out))  # before any input is read
     with ExitStack() as stack:
         result = annotate_inputs(args, stack)
-        write_annotated_tsv(result.annotated, args.out, raw_outside=result.raw_outside)
-        write_skipped_tsv(result.skipped, _beside(args.out, ".skipped.tsv"))
-    write_json(result.summary, _beside(args.out, ".summary.json"))
+        write_together({args.out: lambda path: write_annotated_tsv(result.annotated, path,
+                                                                    raw_outside=result.raw_outside),
+                        _beside(args.out, ".skipped.tsv"): lambda path: write_skipped_tsv(result.skipped, path),
+                        _beside(args.out, ".summary.json"): lambda path: write_json(result.summary, path)},
+                       "annotate")
     print(f"{args.out}: {_accounting(result.summary)}; build {result.summary['genome_build']} "
           f"({result.summary['build_reason']})", file=sys.stderr)
     return EXIT_OK
@@ -299,15 +302,15 @@ def match_annotated(annotated, args: argparse.Namespace, samples: list[str] | No
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from .io.tables import atomic_output
+    from .io.tables import check_output_file, write_together
     from .report.render import samples_in_summary
 
+    check_output_file(Path(args.out))
     _, matches, summary, _ = match_annotated(_read_annotated(args.annotated), args,
                                              samples_in_summary(args.annotated))
-    with atomic_output(args.out) as handle:
-        matches.to_csv(handle, sep="\t", index=False, lineterminator="\n")
-    with atomic_output(_beside(args.out, ".samples.tsv")) as handle:
-        summary.to_csv(handle, sep="\t", index=False, lineterminator="\n")
+    write_together({args.out: lambda path: matches.to_csv(path, sep="\t", index=False, lineterminator="\n"),
+                    _beside(args.out, ".samples.tsv"): lambda path: summary.to_csv(
+                        path, sep="\t", index=False, lineterminator="\n")}, "match")
     print(f"{args.out}: {len(matches)} matches for {len(summary)} sample(s)", file=sys.stderr)
     return EXIT_OK
 

@@ -83,6 +83,7 @@ def test_annotate_sample_names_the_id_and_input_sample_the_column(tmp_path):
     rows = pd.read_csv(out, sep="\t", dtype=str, keep_default_na=False)
     assert rows[["sample", "hgvsp_short"]].values.tolist() == [["PATIENT-7", "p.G12C"]]
     assert json.loads((tmp_path / "a.summary.json").read_text())["samples"] == ["PATIENT-7"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.skipped.tsv", "a.summary.json", "a.tsv", "t.vcf"]
     result = run_cli("annotate", vcf, "--input-sample", "NOPE", "--out", tmp_path / "b.tsv")
     assert result.returncode == 2 and "TUMOUR" in one_line_error(result)
     result = run_cli("annotate", vcf, "--sample-id", "X", "--out", tmp_path / "c.tsv")  # the old name is gone

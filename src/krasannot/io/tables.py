@@ -67,7 +67,7 @@ def prepare_outdir(outdir: str | os.PathLike, flag: str = "--outdir") -> Path:
     return outdir
 
 
-def _check_output_file(path: Path) -> None:
+def check_output_file(path: Path) -> None:
     """Refuse an output file path that is a folder, or whose folder cannot be made."""
     if path.is_dir():
         raise UsageError(f"output {path} is a folder, not a file", hint="give a file path to write")
@@ -151,11 +151,26 @@ def rename_together(moves: list[tuple[Path, Path]]) -> None:
             signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
+def write_together(writers: dict, kind: str) -> None:
+    """Write files of one folder all or none: each writer(path) fills a staged copy in a hidden
+    staging folder, and they are renamed into place together (annotate's TSV, summary and skipped rows)."""
+    targets = [Path(target) for target in writers]
+    for target in targets:
+        check_output_file(target)
+    with staging_folder(targets[0].parent, kind) as staging:
+        moves = []
+        for target, write in zip(targets, writers.values()):
+            staged = staging / target.name
+            write(staged)
+            moves.append((staged, target))
+        rename_together(moves)
+
+
 @contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator:
     """Yield a handle on a temp file beside `path`; rename it into place only on success."""
     path = Path(path)
-    _check_output_file(path)
+    check_output_file(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as handle:
