@@ -334,3 +334,16 @@ def test_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path, monk
     assert err.count("\n") == 1 and "internal error: RuntimeError: first line second line" in err
     with pytest.raises(RuntimeError):
         main(["--debug", *args])
+
+
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools not installed")
+@pytest.mark.parametrize("output_type", ["b", "u"])  # compressed and uncompressed BCF
+def test_run_on_a_bcf_writes_its_records_into_the_annotated_vcf(tmp_path, output_type):
+    bcf = tmp_path / "demo.bcf"
+    subprocess.run(["bcftools", "view", f"-O{output_type}", "-o", str(bcf), str(DEMO_VCF)], check=True)
+    assert main(["run", str(bcf), "--sample", "D1", "--tumor-type", "LUAD", "--outdir", str(tmp_path / "o")]) == 0
+    with pysam.VariantFile(str(tmp_path / "o" / "D1.annotated.vcf.gz")) as vcf:
+        records = list(vcf)
+        assert len(records) == 8 and list(vcf.header.samples) == ["DEMO-LUAD-01-N", "DEMO-LUAD-01"]
+    kras = next(r for r in records if r.pos == 25245351)
+    assert kras.info["KA_HGVSP_SHORT"] == ("p.G12C",) and kras.samples["DEMO-LUAD-01"]["AD"] == (41, 17)

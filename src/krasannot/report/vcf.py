@@ -120,19 +120,19 @@ def _contig_rank(name: str) -> tuple:
 def _input_lines(input_vcf: str) -> Iterator[bytes]:
     """The lines of a VCF (plain, gzip or bgzip) or BCF (as text), without line ends or a BOM."""
     with open(input_vcf, "rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
+        magic = probe.read(3)
+    if magic[:2] == b"\x1f\x8b":
         with gzip.open(input_vcf, "rb") as handle:
             is_bcf = handle.read(3) == b"BCF"
     else:
-        is_bcf = False
+        is_bcf = magic == b"BCF"  # an uncompressed BCF (bcftools -Ou)
     if is_bcf:  # a BCF's keys are all declared (it cannot hold others): pysam's text form is safe
         with pysam.VariantFile(input_vcf) as vcf:
             yield from str(vcf.header).encode("utf-8").splitlines()
             for record in vcf:
                 yield str(record).encode("utf-8").rstrip(b"\n")
         return
-    opener = gzip.open if magic == b"\x1f\x8b" else open
+    opener = gzip.open if magic[:2] == b"\x1f\x8b" else open
     with opener(input_vcf, "rb") as handle:
         first = True
         for line in handle:
