@@ -13,9 +13,22 @@ from pathlib import Path
 from . import __version__
 from . import columns as C
 from . import models as M
+from .argtypes import at_least
 from .errors import KrasannotError, UsageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # 128 + signal number, as shells report them
+
+
+class Terminated(BaseException):
+    """SIGTERM (what SLURM and Kubernetes send), raised where the process is so that every
+    `finally` removes its temp files and staging folders, as for Ctrl-C."""
+
+
+def progress(message: str) -> None:
+    """A stage of long work on stderr, only when a person watches (stderr is a terminal)."""
+    if sys.stderr.isatty():
+        print(f"krasannot: {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -74,15 +87,17 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         if fmt == "ctdna":
             build = _chosen_build(requested, reads, panels, path)[0]
             panel_for_table = panels.get(build or "GRCh38", next(iter(panels.values())))
-            reads.append((path, read_any(path, fmt, sample=args.sample, regions=[], use_index=False,
+            reads.append((path, read_any(path, fmt, sample=args.input_sample, regions=[], use_index=False,
                                          on_outside=None, panel=panel_for_table)))
             continue
         builds = _builds_to_read(path, fmt, requested) if fmt == "vcf" else BUILDS
         regions = sorted({r for b, p in panels.items() if b in builds for r in p.regions()})
         spool = stack.enter_context(tempfile.TemporaryFile())
-        read = read_any(path, fmt, sample=args.sample, regions=regions, use_index=not args.no_index,
+        progress(f"reading {path} ({fmt})")
+        read = read_any(path, fmt, sample=args.input_sample, regions=regions, use_index=not args.no_index,
                         on_outside=spool.write, build=requested)
         reads.append((path, read))
+        progress(f"{path}: {read.n_records:,} records read")
         if read.n_outside:
             raw_outside.append((spool, ",".join(read.samples), read.format))
     build, why = _chosen_build(requested, reads, panels, args.inputs[0])
@@ -97,13 +112,18 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
     if args.reference and build:
         panel = with_reference_sequence(panel, args.reference)
     other = next((p for b, p in panels.items() if b != panel.build), None)
-    if getattr(args, "sample_id", None):  # the sheet's ID for a tumour column named TUMOR, or a table's file name
+    if args.sample:  # the sheet's ID for a tumour column named TUMOR, or a table's file name
         read_samples = sorted({s for s in all_calls[C.SAMPLE].dropna() if s and "," not in s})
         if len(read_samples) > 1:
             raise UsageError(f"the inputs hold {len(read_samples)} samples ({', '.join(read_samples[:5])}), "
-                             f"and --sample-id names one", hint="choose the one to read with --sample")
-        all_calls[C.SAMPLE] = args.sample_id
-        raw_outside = [(spool, args.sample_id, fmt) for spool, _, fmt in raw_outside]
+                             f"and --sample names one", hint="choose the one to read with --input-sample")
+        all_calls[C.SAMPLE] = args.sample
+        raw_outside = [(spool, args.sample, fmt) for spool, _, fmt in raw_outside]
+        samples = [args.sample]
+    else:  # every sample read, those without a panel call too: a negative result is a result
+        samples = list(dict.fromkeys([s for _, r in reads for s in r.samples]
+                                     + [s for s in all_calls[C.SAMPLE].dropna() if s and "," not in s]))
+    progress(f"annotating {len(all_calls):,} call(s) in the panel regions")
     annotated = annotate_calls(all_calls, panel, other)
     annotated = classify_calls(annotated, specimen=args.specimen)  # resistance only in context: see match
     skipped = pd.concat([r.skipped for _, r in reads] + [empty_skipped()], ignore_index=True)
@@ -117,6 +137,7 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         "inputs": [{"path": path, "format": r.format, "checksum": r.checksum, "records_read": r.n_records,
                     "indexed_panel_regions_only": r.indexed, "samples": r.samples, "notes": r.notes}
                    for path, r in reads],
+        "samples": samples,
         "genome_build": build, "build_reason": why,
         "transcript_bundle": {"path": panel.path, "source": panel.source} if build else None,
         "evidence_base": {"version": kb.version, "released": kb.released},
@@ -162,17 +183,23 @@ def _created(args: argparse.Namespace) -> str:
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
-    from .io.tables import write_annotated_tsv, write_json, write_skipped_tsv
+    from .io.tables import check_output_file, write_annotated_tsv, write_json, write_skipped_tsv, write_together
 
+    check_output_file(Path(args.out))  # before any input is read
     with ExitStack() as stack:
         result = annotate_inputs(args, stack)
         if (getattr(args, "format", None) or ("maf" if str(args.out).endswith(".maf") else "tsv")) == "maf":
             from .io.maf_writer import write_annotated_maf
-            write_annotated_maf(result.annotated, args.out, result.summary["genome_build"], args.bundle)
+
+            def write_main(path):
+                write_annotated_maf(result.annotated, path, result.summary["genome_build"], args.bundle)
         else:
-            write_annotated_tsv(result.annotated, args.out, raw_outside=result.raw_outside)
-        write_skipped_tsv(result.skipped, _beside(args.out, ".skipped.tsv"))
-    write_json(result.summary, _beside(args.out, ".summary.json"))
+            def write_main(path):
+                write_annotated_tsv(result.annotated, path, raw_outside=result.raw_outside)
+        write_together({args.out: write_main,
+                        _beside(args.out, ".skipped.tsv"): lambda path: write_skipped_tsv(result.skipped, path),
+                        _beside(args.out, ".summary.json"): lambda path: write_json(result.summary, path)},
+                       "annotate")
     print(f"{args.out}: {_accounting(result.summary)}; build {result.summary['genome_build']} "
           f"({result.summary['build_reason']})", file=sys.stderr)
     return EXIT_OK
@@ -181,7 +208,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 def _accounting(summary: dict) -> str:
     """'3,313 read, 3,313 accounted: 41 annotated, 3,272 outside panel, ...'."""
     counts = summary["rows_by_status"]
-    parts = [f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    parts = [f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
     if summary["rows_skipped"]:
         parts.append(f"{summary['rows_skipped']:,} skipped")
     return f"{summary['records_read']:,} records read, rows: " + ", ".join(parts)
@@ -247,8 +274,11 @@ def _prior_therapies(text: str | None, kb) -> list[str]:
     return names
 
 
-def match_annotated(annotated, args: argparse.Namespace):
-    """Matches and per-sample summary for every sample of an annotated table: the match step."""
+def match_annotated(annotated, args: argparse.Namespace, samples: list[str] | None = None):
+    """Matches and per-sample summary for every sample of an annotated table: the match step.
+
+    `samples` are the samples annotate read (its summary's "samples"): each gets a summary row and
+    its tumour-agnostic matches even without a single row in the table (a negative result)."""
     import pandas as pd
 
     from .annotate.classify import classify_calls, summarize_samples
@@ -258,18 +288,20 @@ def match_annotated(annotated, args: argparse.Namespace):
     kb = shipped_kb()
     tumor_type = kb.oncotree.check(args.tumor_type)
     prior = _prior_therapies(args.prior_therapy, kb)
+    # raw outside rows may list several samples in one cell
+    names = list(dict.fromkeys(list(samples or []) + [s for s in pd.unique(annotated[C.SAMPLE]) if s and "," not in s]))
     if args.sample:
-        if args.sample not in set(annotated[C.SAMPLE]):
-            raise UsageError(f"sample {args.sample!r} is not in the annotated table",
-                             hint="samples there: " + ", ".join(sorted(set(annotated[C.SAMPLE]))[:10]))
-        annotated = annotated[annotated[C.SAMPLE] == args.sample]
+        if args.sample not in names:
+            raise UsageError(f"sample {args.sample!r} is not in the annotated table or its summary",
+                             hint="samples there: " + (", ".join(sorted(names)[:10]) or "none"))
+        annotated, names = annotated[annotated[C.SAMPLE] == args.sample], [args.sample]
     annotated = classify_calls(annotated, specimen=args.specimen)
-    names = [s for s in pd.unique(annotated[C.SAMPLE]) if s and "," not in s]  # raw outside rows may list several
     samples = pd.DataFrame({C.SAMPLE: names, C.TUMOR_TYPE: tumor_type, "specimen": args.specimen,
                             "prior_therapies": [prior] * len(names), "msi_high": args.msi_high, "tmb": args.tmb})
     matches = match_samples(annotated, samples, kb, include_filtered=args.include_filtered)
     annotated = contextual_resistance(annotated, matches)
-    summary = summarize_samples(annotated[annotated[C.SAMPLE].isin(names)], matches, args.include_filtered)
+    summary = summarize_samples(annotated[annotated[C.SAMPLE].isin(names)], matches, args.include_filtered,
+                                samples=names)
     summary.insert(1, C.TUMOR_TYPE, tumor_type)
     summary.insert(2, "specimen", args.specimen)
     summary.insert(3, "prior_therapies", ",".join(prior))
@@ -277,13 +309,15 @@ def match_annotated(annotated, args: argparse.Namespace):
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from .io.tables import atomic_output
+    from .io.tables import check_output_file, write_together
+    from .report.render import samples_in_summary
 
-    _, matches, summary, _ = match_annotated(_read_annotated(args.annotated), args)
-    with atomic_output(args.out) as handle:
-        matches.to_csv(handle, sep="\t", index=False, lineterminator="\n")
-    with atomic_output(_beside(args.out, ".samples.tsv")) as handle:
-        summary.to_csv(handle, sep="\t", index=False, lineterminator="\n")
+    check_output_file(Path(args.out))
+    _, matches, summary, _ = match_annotated(_read_annotated(args.annotated), args,
+                                             samples_in_summary(args.annotated))
+    write_together({args.out: lambda path: matches.to_csv(path, sep="\t", index=False, lineterminator="\n"),
+                    _beside(args.out, ".samples.tsv"): lambda path: summary.to_csv(
+                        path, sep="\t", index=False, lineterminator="\n")}, "match")
     print(f"{args.out}: {len(matches)} matches for {len(summary)} sample(s)", file=sys.stderr)
     return EXIT_OK
 
@@ -292,18 +326,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     """annotate -> match -> report for one sample, in memory, writing only when every step succeeded."""
     from pathlib import Path as _Path
 
-    from .io.tables import write_annotated_tsv, write_json, write_skipped_tsv
-    from .report.render import check_sample_id, write_sample_report
-
     from .evidence.oncotree import load_oncotree
+    from .io.tables import prepare_outdir, write_annotated_tsv, write_json, write_skipped_tsv
+    from .report.render import check_sample_id, write_sample_report
 
     sample = check_sample_id(args.sample)
     load_oncotree().check(args.tumor_type)  # before any input is read
-    args.sample, args.sample_id = args.input_sample, sample  # read --input-sample (or the one there is) as ID
+    prepare_outdir(args.outdir)
     with ExitStack() as stack:
         result = annotate_inputs(args, stack)
-        args.sample = sample
-        annotated, matches, summary, kb = match_annotated(result.annotated, args)
+        progress("matching and writing the report")
+        annotated, matches, summary, kb = match_annotated(result.annotated, args, result.summary["samples"])
         build = result.summary["genome_build"]
         vcf_inputs = [i["path"] for i in result.summary["inputs"] if i["format"] == "vcf"]
         provenance = {
@@ -319,14 +352,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             "rows_skipped": result.summary["rows_skipped"],
         }
         outdir = _Path(args.outdir)
+        annotate_outputs = {  # annotate's outputs, written with the report's: all or none
+            ".annotated.tsv": lambda path: write_annotated_tsv(annotated, path, raw_outside=result.raw_outside),
+            ".annotated.skipped.tsv": lambda path: write_skipped_tsv(result.skipped, path),
+            ".annotated.summary.json": lambda path: write_json(result.summary, path)}
         write_sample_report(annotated, matches, summary, sample=sample, tumor_type=summary.at[0, C.TUMOR_TYPE],
                             specimen=args.specimen, build=build, outdir=outdir, provenance=provenance,
                             input_vcf=vcf_inputs[0] if len(vcf_inputs) == 1 else None,
-                            reproducible=args.reproducible)
-        annotated_path = outdir / f"{sample}.annotated.tsv"
-        write_annotated_tsv(annotated, annotated_path, raw_outside=result.raw_outside)
-        write_skipped_tsv(result.skipped, _beside(str(annotated_path), ".skipped.tsv"))
-    write_json(result.summary, _beside(str(annotated_path), ".summary.json"))
+                            reproducible=args.reproducible, extra_outputs=annotate_outputs)
     print(f"{outdir}/{sample}.report.html: {_accounting(result.summary)}; {len(matches)} matches; "
           f"KRAS {summary.at[0, C.KRAS_STATUS]}", file=sys.stderr)
     return EXIT_OK
@@ -370,10 +403,12 @@ def cmd_kb_show(args: argparse.Namespace) -> int:
 
 def _add_match_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tumor-type", required=True, help="OncoTree code: LUAD, NSCLC, COADREAD, PAAD, ...")
-    p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue")
+    p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue",
+                   help="tissue or plasma (plasma flags low-VAF TP53 calls as possible clonal haematopoiesis)")
     p.add_argument("--prior-therapy", help="drugs or classes the patient progressed on: sotorasib,anti_EGFR")
     p.add_argument("--msi-high", action="store_true", help="the sample is MSI-high / dMMR")
-    p.add_argument("--tmb", type=float, default=float("nan"), help="tumour mutational burden, mut/Mb")
+    p.add_argument("--tmb", type=at_least(0.0), default=float("nan"),
+                   help="tumour mutational burden, mut/Mb (0 or more)")
     p.add_argument("--include-filtered", action="store_true", help="match non-PASS calls too")
 
 
@@ -410,8 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output TSV; a .summary.json is written beside it")
     p.add_argument("--format", choices=["tsv", "maf"],
                    help="tsv, or maf (GDC/vcf2maf columns, then ours); default from --out's suffix")
-    p.add_argument("--sample", help="sample to read (default: ##tumor_sample, TUMOR, or all)")
-    p.add_argument("--sample-id", help="write this ID as the sample of every call (inputs of one sample)")
+    p.add_argument("--sample", help="the sample's ID: written as the sample of every call (inputs of one sample)")
+    p.add_argument("--input-sample", help="which sample of a multi-sample input to read (a VCF column, a MAF's "
+                                          "Tumor_Sample_Barcode; default: ##tumor_sample, TUMOR, or all)")
     p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue",
                    help="plasma flags low-VAF TP53 calls as possible clonal haematopoiesis")
     p.add_argument("--reproducible", action="store_true", help="fixed run time in the summary")
@@ -425,9 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="annotate, match and report one sample in one command")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="any inputs 'annotate' reads, of one sample")
     p.add_argument("--sample", required=True, help="the sample's ID: names the report files")
-    p.add_argument("--input-sample", help="which sample of a multi-sample input to read")
+    p.add_argument("--input-sample", help="which sample of a multi-sample input to read (a VCF column, a MAF's "
+                                          "Tumor_Sample_Barcode)")
     p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto")
-    p.add_argument("--outdir", required=True)
+    p.add_argument("--outdir", required=True, help="folder for ID.report.html, .json, .calls.tsv, .annotated.tsv ...")
     p.add_argument("--reference", help="genome FASTA of the same build")
     p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build'")
     p.add_argument("--no-index", action="store_true", help="stream whole files even if indexed")
@@ -438,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("match", help="annotated calls x evidence base -> therapy matches")
     p.add_argument("annotated", help="the TSV 'krasannot annotate' wrote")
     p.add_argument("--out", required=True, help="MATCHES.tsv; MATCHES.samples.tsv (key findings) is written beside")
-    p.add_argument("--sample", help="match only this sample of the table")
+    p.add_argument("--sample", help="the sample's ID: match only this sample of the table")
     _add_match_options(p)
     p.set_defaults(func=cmd_match)
 
@@ -457,36 +494,63 @@ def build_parser() -> argparse.ArgumentParser:
     ref = sub.add_parser("reference", help="transcript bundles").add_subparsers(dest="reference_command",
                                                                                required=True)
     b = ref.add_parser("build", help="write a bundle from an Ensembl/GENCODE GTF and a genome FASTA")
-    b.add_argument("--gtf", required=True)
-    b.add_argument("--fasta", required=True)
+    b.add_argument("--gtf", required=True, help="Ensembl or GENCODE GTF (plain or gzipped)")
+    b.add_argument("--fasta", required=True, help="genome FASTA of the same build (indexed or indexable)")
     b.add_argument("--genes", required=True, help="comma-separated gene names, or a file with one per line")
-    b.add_argument("--build", required=True)
+    b.add_argument("--build", required=True, help="the build of the GTF and FASTA: GRCh37 or GRCh38")
     b.add_argument("--out", required=True, help="bundle JSON to write")
     b.set_defaults(func=cmd_reference_build)
     r = ref.add_parser("from-refdata", help="rebuild the shipped panel bundles from shared/refdata")
     r.add_argument("json", help="panel_transcripts.json")
-    r.add_argument("outdir", help="where to write GRCh37.bundle.json and GRCh38.bundle.json")
+    r.add_argument("outdir", help="folder to write GRCh37.bundle.json and GRCh38.bundle.json into")
     r.set_defaults(func=cmd_reference_from_refdata)
     return parser
 
 
+def _one_line(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if on_main_thread else None
     try:
         return args.func(args)
     except KrasannotError as exc:
-        print(f"krasannot: error: {exc}", file=sys.stderr)
+        print(f"krasannot: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("krasannot: interrupted; no output was written", file=sys.stderr)
-        return 130
+        print("krasannot: interrupted (SIGINT); temp files removed, no partial output left", file=sys.stderr)
+        return EXIT_SIGINT
+    except Terminated:
+        print("krasannot: terminated (SIGTERM); temp files removed, no partial output left", file=sys.stderr)
+        return EXIT_SIGTERM
+    except OSError as exc:  # the machine's, not ours: disk full, permissions, a path that vanished
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"krasannot: error: {where}{exc.strerror or exc} (check the path, its permissions and the free "
+              "disk space)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Exception as exc:  # a bug: say so in one line, keep the traceback behind --debug
         if args.debug:
             raise
-        print(f"krasannot: internal error: {type(exc).__name__}: {exc} "
+        text = " ".join(str(exc).split())[:500]  # one line, whatever the exception holds
+        print(f"krasannot: internal error: {type(exc).__name__}: {text} "
               "(rerun with --debug for a traceback and please report it)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ def test_unknown_build_and_unknown_sample_are_usage_errors(tmp_path):
     vcf = write_vcf(tmp_path / "t.vcf", RECORDS_38[:1])
     result = run("annotate", vcf, "--build", "hg42", "--out", tmp_path / "o.tsv")
     assert result.returncode == 2 and "unknown genome build 'hg42'" in result.stderr
-    result = run("annotate", vcf, "--sample", "NOPE", "--out", tmp_path / "o.tsv")
+    result = run("annotate", vcf, "--input-sample", "NOPE", "--out", tmp_path / "o.tsv")
     assert result.returncode == 2 and "samples in the file: TUMOUR" in result.stderr
 
 

@@ -37,7 +37,7 @@ def write_vcf(path, alterations, build="GRCh38"):
 def annotate_and_match(tmp_path, inputs, tumor_type, *options, build="GRCh38"):
     """Inputs of one sample: the VCF's TUMOR column, and tables read as sample TUMOR."""
     annotated = tmp_path / "a.tsv"
-    assert main(["annotate", *map(str, inputs), "--build", build, "--sample", "TUMOR", "--out", str(annotated)]) == 0
+    assert main(["annotate", *map(str, inputs), "--build", build, "--input-sample", "TUMOR", "--out", str(annotated)]) == 0
     out = tmp_path / "m.tsv"
     assert main(["match", str(annotated), "--tumor-type", tumor_type, "--out", str(out), *options]) == 0
     matches = pd.read_csv(out, sep="\t", dtype=str, keep_default_na=False)

@@ -173,6 +173,18 @@ def test_demo_cohort_runs_end_to_end(tmp_path):
     wild_type = (workdir / "results" / "report" / "DEMO-COAD-02" / "DEMO-COAD-02.report.json").read_text()
     assert '"wild_type"' in wild_type
 
+    # a report job killed by SIGKILL leaves its staging folder: cohort (rerun) never reads it
+    report_dir = workdir / "results" / "report" / "DEMO-COAD-02"
+    stale = report_dir / ".krasannot-report.k2j4x9"
+    stale.mkdir()
+    for suffix in (".report.json", ".calls.tsv", ".matches.tsv"):
+        (stale / f"out{suffix}").write_bytes((report_dir / f"DEMO-COAD-02{suffix}").read_bytes())
+    rerun = snakemake(workdir, "--cores", "1", "--forcerun", "cohort")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    again = pd.read_parquet(workdir / "results" / "cohort" / "cohort.parquet")
+    assert sorted(again.loc[again["table"] == "calls", "sample"].unique()) == sorted(
+        cohort.loc[cohort["table"] == "calls", "sample"].unique())
+
 
 def test_demo_cohort_is_regenerated_identically_from_the_bundle(tmp_path):
     """workflow/scripts/make_demo_cohort.py is seeded: the same sheet, tables, VCF records and reads."""

@@ -148,8 +148,8 @@ def test_compare_command_writes_tsv_and_escaped_html(tmp_path):
     out = tmp_path / "out"
     code = main(["compare", str(paths["t0.annotated.tsv"]), str(paths["t1.annotated.tsv"]),
                  "--matches", str(paths["t0.matches.tsv"]), str(paths["t1.matches.tsv"]),
-                 "--patient", "PT", "--samples", "PT-T0,PT-T1", "--timepoints", "baseline,progression",
-                 "--specimens", "tissue,plasma", "--prior-therapy", "sotorasib", "--kb", str(kb), "--out", str(out)])
+                 "--patient", "PT", "--sample", "PT-T0,PT-T1", "--timepoints", "baseline,progression",
+                 "--specimens", "tissue,plasma", "--prior-therapy", "sotorasib", "--kb", str(kb), "--outdir", str(out)])
     assert code == 0
     table = pd.read_csv(out / "PT.changes.tsv", sep="\t", dtype=str, keep_default_na=False)
     new = table[table["change"] == "new"].set_index("alteration")
@@ -165,7 +165,7 @@ def test_compare_names_the_file_that_is_not_an_annotated_table(tmp_path, capsys)
     bad = tmp_path / "bad.tsv"
     bad.write_text("gene\tvaf\nKRAS\t0.1\n")
     code = main(["compare", str(bad), str(bad), "--matches", str(bad), str(bad), "--patient", "PT",
-                 "--out", str(tmp_path / "out")])
+                 "--outdir", str(tmp_path / "out")])
     assert code == 2
     err = capsys.readouterr().err
     assert f"{bad}:1: not an annotated table: no column sample" in err
@@ -174,5 +174,5 @@ def test_compare_names_the_file_that_is_not_an_annotated_table(tmp_path, capsys)
 
 def test_compare_refuses_an_unsafe_patient_id(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        main(["compare", "a", "b", "--matches", "c", "d", "--patient", "../x", "--out", str(tmp_path)])
+        main(["compare", "a", "b", "--matches", "c", "d", "--patient", "../x", "--outdir", str(tmp_path)])
     assert "not a safe id" in capsys.readouterr().err

@@ -11,7 +11,7 @@ rule annotate:
     params:
         krasannot=KRASANNOT,
         build=report_build,
-        sample=annotate_sample_arg,
+        input_sample=annotate_input_sample_arg,
         specimen=lambda wildcards: sample_row(wildcards)["specimen"],
         reproducible="--reproducible" if config["reproducible"] else "",
         reference=f"--reference {config['genotype']['reference']}" if config["genotype"]["reference"] else "",
@@ -24,6 +24,6 @@ rule annotate:
         mem_mb=2000,
         runtime=30,
     shell:
-        "{params.krasannot} annotate {input} --build {params.build} --out {output.annotated} {params.sample}"
-        " --sample-id {wildcards.sample}"
+        "{params.krasannot} annotate {input} --build {params.build} --out {output.annotated} {params.input_sample}"
+        " --sample {wildcards.sample}"
         " --specimen {params.specimen} {params.reproducible} {params.reference} > {log} 2>&1"

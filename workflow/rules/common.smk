@@ -172,9 +172,9 @@ def annotate_inputs(wildcards) -> list[str]:
     return files
 
 
-def annotate_sample_arg(wildcards) -> str:
-    """--sample for a MAF (a cohort file: read this sample's rows); other inputs name their tumour."""
-    return f"--sample {wildcards.sample}" if sample_row(wildcards)["maf"] else ""
+def annotate_input_sample_arg(wildcards) -> str:
+    """--input-sample for a MAF (a cohort file: read this sample's rows); other inputs name their tumour."""
+    return f"--input-sample {wildcards.sample}" if sample_row(wildcards)["maf"] else ""
 
 
 def match_extra_args(wildcards) -> str:

@@ -28,5 +28,5 @@ rule compare:
         runtime=10,
     shell:
         "{params.krasannot} compare {input.annotated} --matches {input.matches} --patient {wildcards.patient}"
-        " --samples {params.samples} --timepoints {params.timepoints} --specimens {params.specimens} {params.prior}"
-        " --min-vaf-rise {params.min_rise} --min-vaf-fold {params.min_fold} --out {params.outdir} > {log} 2>&1"
+        " --sample {params.samples} --timepoints {params.timepoints} --specimens {params.specimens} {params.prior}"
+        " --min-vaf-rise {params.min_rise} --min-vaf-fold {params.min_fold} --outdir {params.outdir} > {log} 2>&1"

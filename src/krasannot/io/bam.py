@@ -1061,15 +1061,17 @@ def cmd_genotype(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     """Add `krasannot genotype` to the CLI's subparsers."""
+    from ..argtypes import at_least
+
     p = sub.add_parser("genotype", help="BAM/CRAM in, the hotspot alleles genotyped (detected / not detected / "
                                         "not assessed) out")
     p.add_argument("input", help="coordinate-sorted BAM or CRAM (indexed, or indexed into a temp dir)")
     p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto (from the @SQ lengths)")
     p.add_argument("--out", required=True, help="CALLS.tsv to write; CALLS.coverage.tsv is written beside it")
     p.add_argument("--reference", help="genome FASTA of the build (needed for CRAM; widens the background model)")
-    p.add_argument("--sample", help="sample name (default: the @RG SM tag, else the file name)")
+    p.add_argument("--sample", help="the sample's ID in the calls (default: the @RG SM tag, else the file name)")
     p.add_argument("--specimen", choices=sorted(MIN_DEPTH), default="tissue",
                    help="sets the minimum depth for a wild-type claim (tissue 60, plasma 300 fragments)")
-    p.add_argument("--min-mapq", type=int, default=20, help="skip reads below this mapping quality")
-    p.add_argument("--min-baseq", type=int, default=20, help="ignore bases below this base quality")
+    p.add_argument("--min-mapq", type=at_least(0, int), default=20, help="skip reads below this mapping quality (0 or more)")
+    p.add_argument("--min-baseq", type=at_least(0, int), default=20, help="ignore bases below this base quality (0 or more)")
     p.set_defaults(func=cmd_genotype)

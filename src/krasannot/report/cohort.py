@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import urllib.parse
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pandas as pd
 
 from .. import columns as C
 from ..errors import InputFormatError, UsageError
+from ..io.tables import prepare_outdir, staging_folder
 from . import plots
 from .render import APPROVED_LEVELS, ON_LABEL, _is_reportable, template_environment
 
@@ -57,14 +56,21 @@ class Progress:
             self.stream.write(("\n" if self.tty else "") + message + "\n")
 
 
+def _visible(path: Path, root: Path) -> bool:
+    """No part of the path below `root` is hidden: staging folders (.krasannot-report.*) a killed
+    run left, and editors' or file systems' dot files, are never reports."""
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
 def find_reports(paths: list[str]) -> list[Path]:
-    """Every ID.report.json under the given directories (or given directly), sorted."""
+    """Every ID.report.json under the given directories (or given directly), sorted; hidden files
+    and folders are not searched."""
     found = []
     for path in map(Path, paths):
         if path.is_file() and path.name.endswith(".report.json"):
             found.append(path)
         elif path.is_dir():
-            found += sorted(path.rglob("*.report.json"))
+            found += sorted(p for p in path.rglob("*.report.json") if _visible(p, path))
         else:
             raise UsageError(f"{path} is neither a report directory nor an ID.report.json")
     return sorted(set(found), key=lambda p: (p.name, str(p)))
@@ -187,8 +193,7 @@ def write_cohort(report_dirs: list[str], outdir: str | os.PathLike, *, quiet: bo
         raise UsageError("no ID.report.json found", hint="give directories written by 'krasannot report'")
     progress = Progress(len(paths), quiet, stream)
     samples, calls, matches = load_cohort(paths, progress)
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    outdir = prepare_outdir(outdir)
     reportable = calls[_is_reportable(calls)]
     links = [urllib.parse.quote(os.path.relpath(p, outdir.resolve())) for p in
              samples["report_html"].map(lambda p: str(Path(p).resolve()))]
@@ -200,15 +205,12 @@ def write_cohort(report_dirs: list[str], outdir: str | os.PathLike, *, quiet: bo
         matches_plot=plots.matches_heatmap(samples, matches), vaf_plot=plots.vaf_histograms(reportable))
     table = cohort_table(calls, matches)
     targets = {"html": outdir / "cohort.html", "parquet": outdir / "cohort.parquet"}
-    staging = Path(tempfile.mkdtemp(dir=outdir.resolve(), prefix=".krasannot-cohort."))
-    try:
+    with staging_folder(outdir, "cohort") as staging:
         (staging / "cohort.html").write_text(html, encoding="utf-8")
         table.to_parquet(staging / "cohort.parquet", index=False, engine="pyarrow")
         for key, target in targets.items():
             os.chmod(staging / target.name, 0o644)
             os.replace(staging / target.name, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     progress.close(f"cohort: {len(samples)} samples, {len(calls)} calls, {len(matches)} matches -> {outdir}")
     return targets
 

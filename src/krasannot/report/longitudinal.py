@@ -367,6 +367,8 @@ def _safe_id(text: str) -> str:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `compare` subcommand."""
+    from ..argtypes import at_least, fraction
+
     p = sub.add_parser("compare", help="one patient's timepoints: new, lost and rising alterations, and the "
                                        "resistance entries that fired for the prior therapy")
     p.add_argument("annotated", nargs="+", metavar="ANNOTATED.tsv",
@@ -374,14 +376,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--matches", nargs="+", required=True, metavar="MATCHES.tsv",
                    help="matches tables of the same samples, in the same order")
     p.add_argument("--patient", required=True, type=_safe_id, help="patient id (names PATIENT.changes.tsv/.html)")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--samples", help="comma-separated sample ids (default: from each annotated table)")
+    p.add_argument("--outdir", dest="out", required=True, help="folder for PATIENT.changes.tsv and .html")
+    p.add_argument("--sample", dest="samples",
+                   help="the samples' IDs, comma-separated, one per annotated table (default: from each table)")
     p.add_argument("--timepoints", help="comma-separated timepoint names (baseline,progression)")
     p.add_argument("--specimens", help="comma-separated specimens (tissue,plasma)")
     p.add_argument("--prior-therapy", help="comma-separated drugs or drug classes the patient progressed on")
-    p.add_argument("--min-vaf-rise", type=float, default=VAF_RISE_ABSOLUTE,
+    p.add_argument("--min-vaf-rise", type=fraction, default=VAF_RISE_ABSOLUTE,
                    help=f"absolute VAF increase that counts as rising (default {VAF_RISE_ABSOLUTE})")
-    p.add_argument("--min-vaf-fold", type=float, default=VAF_RISE_FOLD,
-                   help=f"and the fold increase (default {VAF_RISE_FOLD})")
+    p.add_argument("--min-vaf-fold", type=at_least(1.0), default=VAF_RISE_FOLD,
+                   help=f"and the fold increase, 1 or more (default {VAF_RISE_FOLD})")
     p.add_argument("--kb", help="evidence directory (default: the bundled resources/evidence)")
     p.set_defaults(func=cmd_compare)

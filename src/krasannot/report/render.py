@@ -14,9 +14,7 @@ import json
 import math
 import os
 import re
-import shutil
 import sys
-import tempfile
 import urllib.parse
 from functools import lru_cache
 from importlib import resources
@@ -579,7 +577,8 @@ def _table_text(frame: pd.DataFrame) -> str:
 def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_summary: pd.DataFrame | None, *,
                         sample: str, tumor_type: str, specimen: str | None, build: str | None,
                         outdir: str | os.PathLike, provenance: dict, input_vcf: str | None = None,
-                        reproducible: bool = False, patient_id: str | None = None) -> dict[str, Path]:
+                        reproducible: bool = False, patient_id: str | None = None,
+                        extra_outputs: dict | None = None) -> dict[str, Path]:
     """Write ID.report.html, ID.report.json, ID.calls.tsv, ID.matches.tsv and ID.annotated.vcf.gz(+.tbi)
     into `outdir`, all or nothing.
 
@@ -595,6 +594,8 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
     input_vcf : the VCF the calls came from (its records go into the annotated VCF)
     reproducible : fix the run time to 1970-01-01T00:00:00Z
     patient_id : the sample's patient, where known (sample.patient_id of the report)
+    extra_outputs : suffix -> function(path) writing one more file (run's ID.annotated.tsv ...), staged
+        and renamed into place with the report's, so an interrupted run leaves none of them
 
     Returns
     -------
@@ -622,10 +623,12 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
                           specimen=specimen, build=build, provenance=provenance, patient_id=patient_id)
     validate_report(report)
 
-    outdir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=outdir.resolve(), prefix=".krasannot-report."))
-    try:
-        staged = {suffix: staging / ("out" + suffix) for suffix in OUTPUT_SUFFIXES}
+    from ..io.tables import rename_together, staging_folder
+
+    extra_outputs = extra_outputs or {}
+    targets.update({suffix: confined_path(outdir, sample + suffix) for suffix in extra_outputs})
+    with staging_folder(outdir, "report") as staging:
+        staged = {suffix: staging / ("out" + suffix) for suffix in targets}
         staged[".report.json"].write_text(report_json_text(report), encoding="utf-8")
         staged[".report.html"].write_text(render_report_html(report), encoding="utf-8")
         staged[".calls.tsv"].write_text(_table_text(calls), encoding="utf-8")
@@ -633,11 +636,9 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
         from .vcf import write_annotated_vcf
 
         write_annotated_vcf(calls, sample, staged[".annotated.vcf.gz"], input_vcf=input_vcf, build=build)
-        for suffix in OUTPUT_SUFFIXES:
-            os.chmod(staged[suffix], 0o644)
-            os.replace(staged[suffix], targets[suffix])
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        for suffix, write in extra_outputs.items():
+            write(staged[suffix])
+        rename_together([(staged[suffix], targets[suffix]) for suffix in targets])
     return targets
 
 
@@ -713,6 +714,51 @@ def provenance_from_files(annotated_path: str, matches_path: str, input_vcf: str
     }
 
 
+def samples_in_summary(annotated_path: str) -> list[str]:
+    """The samples annotate read (its OUT.summary.json beside the table), those without a call too."""
+    path = _beside(annotated_path, ".tsv", ".summary.json")
+    if not path.is_file():
+        return []
+    try:
+        samples = json.loads(path.read_text(encoding="utf-8")).get("samples") or []
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+        raise InputFormatError(f"not annotate's summary ({exc})", path=str(path),
+                               hint="rerun 'krasannot annotate'") from None
+    return [str(s) for s in samples]
+
+
+def _check_belongs_together(args: argparse.Namespace, annotated: pd.DataFrame, matches: pd.DataFrame,
+                            samples_summary: pd.DataFrame | None) -> str:
+    """The tumour type to report: refuse a sample the annotated table does not hold, and matches
+    made for another sample, tumour type or specimen."""
+    check_sample_id(args.sample)
+    known = list(dict.fromkeys(samples_in_summary(args.annotated)
+                               + [s for s in annotated[C.SAMPLE].unique() if s and "," not in s]))
+    if args.sample not in known:
+        raise UsageError(f"sample {args.sample!r} is not in {args.annotated} or its summary",
+                         hint="samples there: " + (", ".join(sorted(known)[:10]) or "none"))
+    made_for = {}
+    if samples_summary is not None and C.SAMPLE in samples_summary:
+        rows = samples_summary[samples_summary[C.SAMPLE] == args.sample]
+        if not len(rows):
+            raise UsageError(f"the matches {args.matches} were not made for sample {args.sample!r}",
+                             hint="matched there: " + (", ".join(sorted(samples_summary[C.SAMPLE])[:10]) or "none")
+                             + "; run 'krasannot match' for this sample")
+        made_for = {k: _text(v) for k, v in rows.iloc[0].items()}
+    elif C.TUMOR_TYPE in matches:
+        types = set(matches.loc[matches[C.SAMPLE] == args.sample, C.TUMOR_TYPE]) - {""}
+        made_for = {C.TUMOR_TYPE: types.pop()} if len(types) == 1 else {}
+    tumor_type = args.tumor_type or made_for.get(C.TUMOR_TYPE)
+    if not tumor_type:
+        raise UsageError("the matches do not say which tumour type they were made for",
+                         hint="give --tumor-type")
+    for flag, given, key in (("--tumor-type", tumor_type, C.TUMOR_TYPE), ("--specimen", args.specimen, "specimen")):
+        if given and made_for.get(key) and given.upper() != made_for[key].upper():
+            raise UsageError(f"{flag} {given} but the matches {args.matches} were made for {made_for[key]}",
+                             hint=f"run 'krasannot match' with {flag} {given}, or report with {flag} {made_for[key]}")
+    return made_for.get(C.TUMOR_TYPE) or tumor_type
+
+
 def _samples_summary(matches_path: str, annotated: pd.DataFrame) -> pd.DataFrame:
     """MATCHES.samples.tsv beside the matches; else computed from the annotated table."""
     path = _beside(matches_path, ".tsv", ".samples.tsv")
@@ -732,13 +778,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         if missing:
             raise InputFormatError(f"lacks column(s) {', '.join(missing)}", path=path, line=1,
                                    hint="give the output of 'krasannot annotate' / 'krasannot match'")
+    samples_summary = _samples_summary(args.matches, annotated)
+    tumor_type = _check_belongs_together(
+        args, annotated, matches, samples_summary if _beside(args.matches, ".tsv", ".samples.tsv").is_file() else None)
     provenance = provenance_from_files(args.annotated, args.matches, args.vcf)
     build = args.build
     if not build:
         summary_path = _beside(args.annotated, ".tsv", ".summary.json")
         build = json.loads(summary_path.read_text(encoding="utf-8")).get("genome_build") if summary_path.is_file() else None
-    written = write_sample_report(annotated, matches, _samples_summary(args.matches, annotated), sample=args.sample,
-                                  tumor_type=args.tumor_type, specimen=args.specimen, build=build,
+    written = write_sample_report(annotated, matches, samples_summary, sample=args.sample,
+                                  tumor_type=tumor_type, specimen=args.specimen, build=build,
                                   outdir=args.outdir, provenance=provenance, input_vcf=args.vcf,
                                   reproducible=args.reproducible)
     print(f"{written['.report.html']}: report for {args.sample}", file=sys.stderr)
@@ -753,9 +802,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--annotated", required=True, help="ANNOTATED.tsv from 'krasannot annotate'")
     p.add_argument("--matches", required=True,
                    help="MATCHES.tsv from 'krasannot match' (its MATCHES.samples.tsv is read too)")
-    p.add_argument("--sample", required=True, help="sample id (names the output files)")
-    p.add_argument("--tumor-type", required=True, help="OncoTree code of the sample")
-    p.add_argument("--outdir", required=True, help="directory for ID.report.html, .json, .calls.tsv ...")
+    p.add_argument("--sample", required=True,
+                   help="the sample's ID (names the output files); must be in the annotated table or its summary")
+    p.add_argument("--tumor-type", help="OncoTree code of the sample; must be the one the matches were made for "
+                                        "(default: that one, from MATCHES.samples.tsv)")
+    p.add_argument("--outdir", required=True, help="folder for ID.report.html, .json, .calls.tsv ...")
     p.add_argument("--specimen", choices=SPECIMENS, help="tissue or plasma")
     p.add_argument("--build", help="genome build (default: the annotated table's summary)")
     p.add_argument("--vcf", help="the input VCF: its records go into ID.annotated.vcf.gz")
@@ -766,6 +817,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("cohort", help="cohort summary of many reports: cohort.html and cohort.parquet")
     c.add_argument("report_dirs", nargs="+", metavar="REPORT_DIR",
                    help="directories holding ID.report.json, ID.calls.tsv, ID.matches.tsv (searched recursively)")
-    c.add_argument("--outdir", required=True)
+    c.add_argument("--outdir", required=True, help="folder for cohort.html and cohort.parquet")
     c.add_argument("--quiet", action="store_true", help="no progress on stderr")
     c.set_defaults(func=cmd_cohort)
