@@ -218,14 +218,7 @@ RUN_SCENARIOS = {
                             ["--prior-therapy", "cetuximab"]),
     "luad-alk-fusion": ("ALK\tEML4-ALK\tfusion\t\t\t\n", "LUAD", []),
 }
-# report/render.py cannot yet show a call without depth (copy-number, fusion, not-detected rows); another
-# branch fixes it: until then these runs may fail for that reason only
-NEEDS_RENDER_FIX = {"crc-kras-amp", "crc-after-cetuximab", "luad-alk-fusion"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason="needs h5 render fix", strict=False)) if n in NEEDS_RENDER_FIX
-    else n for n in sorted(RUN_SCENARIOS)])
+@pytest.mark.parametrize("name", sorted(RUN_SCENARIOS))
 def test_krasannot_run_on_each_scenario_table(tmp_path, name):
     rows, tumor_type, options = RUN_SCENARIOS[name]
     path = tmp_path / f"{name}.ctdna.tsv"
