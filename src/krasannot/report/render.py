@@ -39,7 +39,6 @@ OUTPUT_SUFFIXES = (".report.html", ".report.json", ".calls.tsv", ".matches.tsv",
 _NOT_PANEL_CALLS = (M.STATUS_OUTSIDE_PANEL, M.STATUS_NOT_CARRIED)
 _NOT_INTERPRETED = (M.STATUS_REF_MISMATCH, M.STATUS_NO_ALT, M.STATUS_SYMBOLIC, M.STATUS_INVALID_ALLELE)
 _NUMERIC_CALL_FIELDS = (C.DEPTH, C.ALT_DEPTH, C.VAF, C.COPY_NUMBER, C.CN_LOG2)
-RANK = getattr(C, "RANK", "rank")  # the matcher's rank column (1 = first); older tables have none
 
 # ---------------------------------------------------------------- paths
 
@@ -193,16 +192,15 @@ def sample_calls(annotated: pd.DataFrame, sample: str) -> pd.DataFrame:
 def _rank_order(frame: pd.DataFrame) -> pd.Series:
     """The matcher's rank as a number (1 = first); arrival order where the column is absent or empty."""
     arrival = pd.Series(range(len(frame)), index=frame.index, dtype="float64")
-    if RANK not in frame:
+    if C.RANK not in frame:
         return arrival
-    return pd.to_numeric(frame[RANK], errors="coerce").fillna(arrival + 1e9)
+    return pd.to_numeric(frame[C.RANK], errors="coerce").fillna(arrival + 1e9)
 
 
 def sample_matches(matches: pd.DataFrame, sample: str) -> pd.DataFrame:
     """The sample's matches as text: sensitive, then resistant, then prognostic, each in the matcher's
     rank order (arrival order for tables without a rank column)."""
-    columns = C.MATCH_COLUMNS + ([RANK] if RANK in matches and RANK not in C.MATCH_COLUMNS else [])
-    frame = matches.reindex(columns=columns).astype(object)
+    frame = matches.reindex(columns=C.MATCH_COLUMNS).astype(object)
     frame = frame.where(frame.notna(), "").astype(str)
     frame = frame[frame[C.SAMPLE] == sample]
     direction = frame[C.DIRECTION].map({d: i for i, d in enumerate(DIRECTION_ORDER)}).fillna(len(DIRECTION_ORDER))
@@ -404,7 +402,7 @@ def _match_record(match: pd.Series) -> dict:
     return {
         "level": row[C.LEVEL], "level_amp_asco_cap": row[C.LEVEL_AMP], "level_escat": row[C.LEVEL_ESCAT],
         "level_oncokb": row[C.LEVEL_ONCOKB], "therapy": row[C.THERAPY], "direction": row[C.DIRECTION],
-        "rank": _rank_number(row.get(RANK)),
+        "rank": _rank_number(row.get(C.RANK)),
         "biomarker": row[C.BIOMARKER], "matched_calls": row[C.MATCHED_CALLS], "assessment": row[C.ASSESSMENT],
         "tumor_type_match": row[C.TUMOR_TYPE_MATCH], "evidence_tumor_types": row[C.EVIDENCE_TUMOR_TYPES],
         "conflict": row[C.CONFLICT], "caveats": match_caveats(row), "evidence_id": row[C.EVIDENCE_ID],
