@@ -10,7 +10,7 @@ from .. import models as M
 from ..reference.bundle import Panel
 from .consequence import locate_in_transcripts, predict_consequences
 from .mnv import merge_same_codon_snvs
-from .normalize import flag_reference_mismatches, normalize_alleles
+from .normalize import flag_reference_mismatches, merge_duplicate_calls, normalize_alleles
 from .source import attach_source_annotation
 
 # SO terms for gene-level calls (VEP writes the first two for whole-transcript copy-number changes)
@@ -37,11 +37,13 @@ def has_genomic_allele(calls: pd.DataFrame) -> np.ndarray:
     allele = calls[C.REF].fillna("").astype(str) + calls[C.ALT].fillna("").astype(str)
     variant = (calls[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT
                if C.CALL_TYPE in calls else True)
-    return (variant & calls[C.POS].notna() & (allele != "")).to_numpy()
+    # a reader that already found the allele is not DNA (a MAF row) leaves nothing to place or vote with
+    readable = (calls[C.STATUS].fillna("") != M.STATUS_INVALID_ALLELE) if C.STATUS in calls else True
+    return (variant & readable & calls[C.POS].notna() & (allele != "")).to_numpy()
 
 
 def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None = None) -> pd.DataFrame:
-    """Normalize, check REF, locate on transcripts, merge same-codon SNVs, predict consequences,
+    """Merge duplicate records, normalize, check REF, locate on transcripts, merge same-codon SNVs, predict consequences,
     and set the input's own annotation (CSQ/ANN) beside ours.
 
     Copy-number and fusion calls, and variants given only by name (a ctDNA row that could not be
@@ -54,7 +56,7 @@ def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None 
     has_allele = has_genomic_allele(frame)
     parts = []
     if has_allele.any():
-        sequence = frame[has_allele]
+        sequence = merge_duplicate_calls(frame[has_allele])
         normalized = normalize_alleles(sequence, panel)
         checked = flag_reference_mismatches(normalized, panel, other_panel)
         located = locate_in_transcripts(checked, panel)
