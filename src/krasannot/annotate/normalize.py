@@ -71,9 +71,12 @@ def merge_duplicate_calls(calls: pd.DataFrame) -> pd.DataFrame:
     if not repeated.any():
         return calls
     group = keys.groupby(list(keys), sort=False).ngroup().to_numpy()
-    where = (calls[C.INPUT_FILE].astype(str).str.rsplit("/", n=1).str[-1] + ":"
-             + calls[C.INPUT_LINE].astype("Int64").astype(str).replace("<NA>", "?")) if C.INPUT_LINE in calls \
-        else pd.Series("?", index=calls.index)
+    # file:line of each record; records read through an index have no line number
+    files = calls[C.INPUT_FILE].fillna("").astype(str).str.rsplit("/", n=1).str[-1] \
+        if C.INPUT_FILE in calls else pd.Series("", index=calls.index)
+    lines = pd.to_numeric(calls[C.INPUT_LINE], errors="coerce") if C.INPUT_LINE in calls \
+        else pd.Series(np.nan, index=calls.index)
+    where = files + lines.map(lambda n: "" if pd.isna(n) else f":{int(n)}")
     listed = where.groupby(group).agg(", ".join)
     sizes = np.bincount(group)
     note = pd.Series([f"merged {sizes[g]} duplicate records ({listed[g]})" for g in range(len(sizes))])
