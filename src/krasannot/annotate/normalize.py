@@ -85,7 +85,8 @@ def merge_duplicate_calls(calls: pd.DataFrame) -> pd.DataFrame:
     merged_note = np.where(sizes[kept_group] > 1, note.to_numpy()[kept_group], "")
     detail = out[C.STATUS_DETAIL].fillna("").astype(str).to_numpy() if C.STATUS_DETAIL in out else ""
     out[C.STATUS_DETAIL] = np.where((merged_note != "") & (detail != ""),
-                                    np.char.add(np.char.add(merged_note.astype(str), "; "), np.asarray(detail, dtype=str)),
+                                    np.char.add(np.char.add(merged_note.astype(str), "; "),
+                                                np.asarray(detail, dtype=str)),
                                     np.where(merged_note != "", merged_note, detail))
     return out
 

@@ -43,8 +43,8 @@ def has_genomic_allele(calls: pd.DataFrame) -> np.ndarray:
 
 
 def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None = None) -> pd.DataFrame:
-    """Merge duplicate records, normalize, check REF, locate on transcripts, merge same-codon SNVs, predict consequences,
-    and set the input's own annotation (CSQ/ANN) beside ours.
+    """Merge duplicate records, normalize, check REF, locate on transcripts, merge same-codon SNVs, predict
+    consequences, and set the input's own annotation (CSQ/ANN) beside ours.
 
     Copy-number and fusion calls, and variants given only by name (a ctDNA row that could not be
     placed on the genome), have no allele to annotate: they pass around the sequence steps.

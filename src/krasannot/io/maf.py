@@ -173,6 +173,8 @@ def read_maf(path: str, *, sample: str | None = None) -> MafRead:
 
 def position_problems(chrom: pd.Series, start: pd.Series, limits: dict[str, int]) -> pd.Series:
     """Per row, why its Start_Position is no position on its chromosome ("" where it is one)."""
+    if not len(start):
+        return pd.Series([], index=start.index, dtype=object)
     text = start.astype(str).str.strip()
     number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     limit = chrom.astype(str).map(lambda c: limits.get(canonical_contig(c.strip()), np.inf)).to_numpy(dtype=float)

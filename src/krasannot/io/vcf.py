@@ -9,6 +9,10 @@ Two ways through a file:
   CHROM/POS/REF of every record are parsed column-wise with numpy, only the records that
   touch a region are split into fields, and the others are passed on as raw
   `CHROM POS ID REF ALT` text to be listed as outside the panel.
+
+A broken file (no header, truncated compression) is an error; a broken record (POS that is text,
+0 or beyond its contig, CHROM..ALT that is not UTF-8, missing sample columns, no REF) is skipped
+with its line and reason, and the rest of the file is read.
 """
 
 from __future__ import annotations
@@ -247,8 +251,8 @@ def tumor_and_normal(meta: list[str], samples: list[str]) -> tuple[str | None, s
 def _says_somatic_pair(header: VcfHeader) -> bool:
     """A header that marks the file as tumour/normal (a SOMATIC flag, a somatic caller's source line)."""
     somatic = any(m.startswith("##INFO=<ID=SOMATIC,") for m in header.meta_lines)
-    caller = any(m.lower().startswith(("##source=mutect", "##source=strelka", "##source=varscan", "##gatkcommandline=<id=mutect"))
-                 for m in header.meta_lines)
+    callers = ("##source=mutect", "##source=strelka", "##source=varscan", "##gatkcommandline=<id=mutect")
+    caller = any(m.lower().startswith(callers) for m in header.meta_lines)
     return len(header.samples) == 2 and (somatic or caller)
 
 
@@ -339,8 +343,8 @@ def choose_samples(header: VcfHeader, sample: str | None) -> list[str]:
     if header.tumor_sample in header.samples:
         return [header.tumor_sample]
     if _says_somatic_pair(header) and header.normal_sample is None:
-        raise UsageError(f"{header.path}: a tumour/normal VCF whose header does not say which column is the "
-                         f"tumour; columns: {', '.join(header.samples)}",
+        raise UsageError("a tumour/normal VCF whose header does not say which column is the tumour; "
+                         f"columns: {', '.join(header.samples)}", path=header.path,
                          hint="choose the tumour column with --input-sample NAME")
     # a named matched normal is never a tumour sample
     return [s for s in header.samples if s != header.normal_sample]
