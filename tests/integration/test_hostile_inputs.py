@@ -124,6 +124,8 @@ CASES = {
     "ctdna_vaf_above_100_percent": ("c4.tsv", "gene\talteration\tvaf\nKRAS\tG12C\t150\n"),
     "ctdna_vaf_text": ("c5.tsv", "gene\talteration\tvaf\nKRAS\tG12C\tlow\n"),
     "ctdna_amplification_no_depth": ("c6.tsv", "gene\talteration\ttype\nKRAS\tamplification\tCNA\n"),
+    "ctdna_sample_newline": ("c7.csv", 'sample,gene,alteration,vaf\n"S\nX",KRAS,G12C,0.1\n'),
+    "ctdna_sample_tab_unicode": ("c8.csv", 'sample,gene,alteration,vaf\n"S\t../é<b>",KRAS,G12C,0.1\n'),
     "cnv_non_numeric": ("cn.tsv", "gene\tcopy_number\nKRAS\tmany\n"),
     "cnv_matrix_non_numeric": ("data_cna.txt", "Hugo_Symbol\tP1\nKRAS\thigh\n"),
     "unknown_tsv": ("unknown.tsv", "name\tvalue\nfoo\t1\n"),
@@ -148,7 +150,7 @@ RUN_NEEDS_OTHERS = {
     **{name: NO_DEPTH for name in ("sites_only_vcf", "text_in_ad", "no_depth_no_gt", "twenty_alts", "alt_star",
                                    "ref_n", "ref_iupac", "ctdna_amplification_no_depth", "ctdna_vaf_percent",
                                    "ctdna_vaf_decimal_comma", "maf_ok", "maf_bad_coordinate", "maf_bom_crlf",
-                                   "maf_hostile_sample", "maf_shifted_columns")},
+                                   "maf_hostile_sample", "maf_shifted_columns", "ctdna_sample_tab_unicode")},
 }
 
 
