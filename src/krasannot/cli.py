@@ -100,6 +100,8 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         progress(f"{path}: {read.n_records:,} records read")
         if read.n_outside:
             raw_outside.append((spool, ",".join(read.samples), read.format))
+    for warning in (f"{path}: {w}" for path, r in reads for w in r.warnings):  # e.g. most rows failing one way
+        print(f"krasannot: warning: {warning}", file=sys.stderr)
     build, why = _chosen_build(requested, reads, panels, args.inputs[0])
     if build:  # symbolic and breakend VCF records become copy-number and fusion calls on the build's genes
         for _, read in reads:

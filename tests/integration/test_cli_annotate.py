@@ -128,9 +128,6 @@ def test_no_call_in_either_panel_needs_no_build(tmp_path):
     ("truncated_gzip", "truncated gzip", None),
     ("truncated_bgzf_at_block_edge", "truncated gzip", None),
     ("short_record", "needs at least 8", 7),
-    ("bad_pos", "POS 'x12' is not a positive integer", 7),
-    ("not_utf8", "not valid UTF-8", 6),
-    ("not_utf8_outside_panel", "not valid UTF-8", 7),
     ("no_header", "#CHROM", None),
     ("missing", "file not found", None),
     ("bcf", "cannot read this BCF", None),
@@ -149,12 +146,6 @@ def test_bad_input_gets_one_clear_line_and_no_output(tmp_path, problem, needle, 
         path.write_bytes(path.read_bytes()[:-28])  # drop the bgzip EOF block
     elif problem == "short_record":
         path.write_bytes(text + b"chr12\t25245350\t.\tC\tA\n")
-    elif problem == "bad_pos":
-        path.write_bytes(text + b"chr12\tx12\t.\tC\tA\t.\tPASS\t.\tGT\t0/1\n")
-    elif problem == "not_utf8":
-        path.write_bytes(text.replace(b"\tPASS\t.", b"\tPASS\tNOTE=caf\xe9"))
-    elif problem == "not_utf8_outside_panel":
-        path.write_bytes(text + b"chr1\t1000\tcaf\xe9\tA\tT\t.\tPASS\t.\tGT\t0/1\n")
     elif problem == "no_header":
         path.write_bytes(b"##fileformat=VCFv4.2\nchr12\t1\t.\tC\tA\t.\tPASS\t.\n")
     elif problem == "missing":
@@ -172,6 +163,38 @@ def test_bad_input_gets_one_clear_line_and_no_output(tmp_path, problem, needle, 
     if line:
         assert f"{path}:{line}:" in message
     assert not out.exists() and not list(tmp_path.glob(".out.tsv*"))
+
+
+@pytest.mark.parametrize("problem,extra,reason", [
+    ("bad_pos", b"chr12\tx12\t.\tC\tA\t.\tPASS\t.\tGT\t0/1\n", "POS 'x12' is not a positive integer"),
+    ("pos_beyond_contig", b"chr12\t999999999\t.\tC\tA\t.\tPASS\t.\tGT\t0/1\n",
+     "POS 999,999,999 is beyond the end of chr12 (133,851,895 bp)"),  # no ##contig: the longer build's length
+    ("not_utf8_outside_panel", b"chr1\t1000\tcaf\xe9\tA\tT\t.\tPASS\t.\tGT\t0/1\n",
+     "CHROM, POS, ID, REF or ALT is not valid UTF-8"),
+    ("not_utf8_in_panel", b"chr12\t25245350\t.\tC\tA\xe9\t.\tPASS\t.\tGT\t0/1\n",
+     "CHROM, POS, ID, REF or ALT is not valid UTF-8"),
+])
+def test_a_bad_record_is_skipped_with_its_reason_and_line(tmp_path, problem, extra, reason):
+    good = write_vcf(tmp_path / "good.vcf", RECORDS_38[:1], contigs=False)
+    path = tmp_path / "bad.vcf"
+    path.write_bytes(good.read_bytes() + extra)
+    assert main(["annotate", str(path), "--build", "GRCh38", "--out", str(tmp_path / "o.tsv")]) == 0
+    rows = read_tsv(tmp_path / "o.tsv")
+    assert rows[["pos", "status"]].values.tolist() == [["25245350", "annotated"]]
+    skipped = read_tsv(tmp_path / "o.skipped.tsv")
+    assert skipped[["input_line", "reason"]].values.tolist() == [["7", reason]]
+    notes = json.loads((tmp_path / "o.summary.json").read_text())["inputs"][0]["notes"]
+    assert notes == [f"1 of 2 records skipped, e.g. {reason} at line 7"]
+
+
+def test_non_utf8_info_is_read_with_a_note(tmp_path):
+    good = write_vcf(tmp_path / "good.vcf", RECORDS_38[:1], contigs=False)
+    path = tmp_path / "latin1.vcf"
+    path.write_bytes(good.read_bytes().replace(b"\tPASS\t.", b"\tPASS\tNOTE=caf\xe9"))
+    assert main(["annotate", str(path), "--build", "GRCh38", "--out", str(tmp_path / "o.tsv")]) == 0
+    assert read_tsv(tmp_path / "o.tsv").hgvsp_short.tolist() == ["p.G12V"]
+    notes = json.loads((tmp_path / "o.summary.json").read_text())["inputs"][0]["notes"]
+    assert notes == ["1 records carry bytes that are not UTF-8 in INFO/FORMAT; they are read as U+FFFD"]
 
 
 def test_unknown_build_and_unknown_sample_are_usage_errors(tmp_path):
@@ -231,7 +254,7 @@ def test_console_script_is_installed():
     assert result.returncode == 0 and result.stdout.startswith("krasannot ")
 
 
-def test_indexed_read_keeps_repeated_records_and_long_deletions_once(tmp_path):
+def test_indexed_read_fetches_repeated_records_and_long_deletions_once(tmp_path):
     records = ["chr12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT:AD:DP\t0/1:40,10:50",
                "chr12\t25245351\t.\tC\tA\t.\tPASS\t.\tGT:AD:DP\t0/1:30,20:50",   # the caller wrote it twice
                "chr17\t7675088\t.\tC\tT\t.\tPASS\t.\tGT:AD:DP\t0/1:30,30:60"]
@@ -239,8 +262,9 @@ def test_indexed_read_keeps_repeated_records_and_long_deletions_once(tmp_path):
     gz = pysam.tabix_index(str(vcf), preset="vcf", force=True)
     out = tmp_path / "dup.tsv"
     assert main(["annotate", gz, "--build", "GRCh38", "--out", str(out)]) == 0
-    assert read_tsv(out)[["hgvsp_short", "alt_depth"]].values.tolist() == [
-        ["p.G12C", "10"], ["p.G12C", "20"], ["p.R175H", "30"]]
+    # fetched once each, then merged into one call with a note (the first record's counts)
+    assert read_tsv(out)[["hgvsp_short", "alt_depth", "status_detail"]].values.tolist() == [
+        ["p.G12C", "10", "merged 2 duplicate records (dup.vcf.gz, dup.vcf.gz)"], ["p.R175H", "30", ""]]
     summary = json.loads((tmp_path / "dup.summary.json").read_text())
     assert summary["inputs"][0]["checksum"].startswith("size:")
 

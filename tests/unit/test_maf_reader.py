@@ -124,13 +124,21 @@ def test_gzipped_maf(tmp_path):
     assert calls[C.ALT].tolist() == ["A", "T"] and calls[C.INPUT_LINE].tolist() == [3, 4]
 
 
-def test_invalid_rows_are_kept_with_a_status(tmp_path):
-    calls = read_maf(write(tmp_path, [{}, dict(Start_Position=""), dict(Start_Position="12x"),
-                                      dict(Tumor_Seq_Allele2="rs123"), dict(Tumor_Seq_Allele2=""),
-                                      dict(Reference_Allele="-", Tumor_Seq_Allele1="-", Tumor_Seq_Allele2="-"),
-                                      dict(Variant_Classification="Translocation")])).calls
-    assert calls[C.STATUS].tolist() == ["", *[M.STATUS_INVALID_ALLELE] * 5, ""]
-    assert calls[C.POS].tolist()[:3] == [25398285, 0, 0] and calls[C.INPUT_LINE].tolist() == list(range(3, 10))
+def test_invalid_alleles_are_kept_with_a_status_and_bad_positions_skipped(tmp_path):
+    read = read_maf(write(tmp_path, [{}, dict(Start_Position=""), dict(Start_Position="12x"),
+                                     dict(Tumor_Seq_Allele2="rs123"), dict(Tumor_Seq_Allele2=""),
+                                     dict(Reference_Allele="-", Tumor_Seq_Allele1="-", Tumor_Seq_Allele2="-"),
+                                     dict(Variant_Classification="Translocation"), dict(Start_Position="0"),
+                                     dict(Start_Position="999999999")]))
+    calls = read.calls
+    assert calls[C.STATUS].tolist() == ["", *[M.STATUS_INVALID_ALLELE] * 3, ""]
+    assert calls[C.POS].tolist()[0] == 25398285 and calls[C.INPUT_LINE].tolist() == [3, 6, 7, 8, 9]
+    # a row without a position is no call: skipped, with its line and reason (the MAF says GRCh37)
+    assert read.skipped[["input_line", "reason"]].values.tolist() == [
+        [4, "Start_Position '' is not a position"], [5, "Start_Position '12x' is not a position"],
+        [10, "Start_Position 0: positions start at 1"],
+        [11, "Start_Position 999999999 is beyond the end of chromosome 12 (133,851,895 bp)"]]
+    assert read.n_records == 9 and not read.warnings
 
 
 def test_sample_filter(tmp_path):

@@ -15,7 +15,7 @@ from .. import models as M
 from ..reference.builds import canonical_contigs
 from ..reference.bundle import Panel
 
-_VALID_ALLELE = r"^[ACGTN]*$"
+_VALID_ALLELE = r"^[ACGT]*$"  # an N (or IUPAC code) in an input allele is a base nobody knows: nothing to predict
 
 
 def trim_alleles(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
@@ -76,6 +76,38 @@ def right_align(panel: Panel, contig: str, start: int, ref: str, alt: str,
     return (start, allele, "") if ref else (start, "", allele)
 
 
+def merge_duplicate_calls(calls: pd.DataFrame) -> pd.DataFrame:
+    """One call per sample, contig, POS, REF and ALT: a record written several times (a concatenated or
+    re-called file) is kept once, the first, with a note naming the records merged into it."""
+    keys = pd.DataFrame({"sample": calls[C.SAMPLE].astype(str),
+                         "contig": canonical_contigs(calls[C.CHROM].astype(str)).to_numpy(),
+                         "pos": calls[C.POS].astype(str).to_numpy(),
+                         "ref": calls[C.REF].astype(str).str.upper().to_numpy(),
+                         "alt": calls[C.ALT].astype(str).str.upper().to_numpy()}, index=calls.index)
+    repeated = keys.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return calls
+    group = keys.groupby(list(keys), sort=False).ngroup().to_numpy()
+    # file:line of each record; records read through an index have no line number
+    files = calls[C.INPUT_FILE].fillna("").astype(str).str.rsplit("/", n=1).str[-1] \
+        if C.INPUT_FILE in calls else pd.Series("", index=calls.index)
+    lines = pd.to_numeric(calls[C.INPUT_LINE], errors="coerce") if C.INPUT_LINE in calls \
+        else pd.Series(np.nan, index=calls.index)
+    where = files + lines.map(lambda n: "" if pd.isna(n) else f":{int(n)}")
+    listed = where.groupby(group).agg(", ".join)
+    sizes = np.bincount(group)
+    note = pd.Series([f"merged {sizes[g]} duplicate records ({listed[g]})" for g in range(len(sizes))])
+    out = calls[~keys.duplicated(keep="first").to_numpy()].copy()
+    kept_group = group[~keys.duplicated(keep="first").to_numpy()]
+    merged_note = np.where(sizes[kept_group] > 1, note.to_numpy()[kept_group], "")
+    detail = out[C.STATUS_DETAIL].fillna("").astype(str).to_numpy() if C.STATUS_DETAIL in out else ""
+    out[C.STATUS_DETAIL] = np.where((merged_note != "") & (detail != ""),
+                                    np.char.add(np.char.add(merged_note.astype(str), "; "),
+                                                np.asarray(detail, dtype=str)),
+                                    np.where(merged_note != "", merged_note, detail))
+    return out
+
+
 def normalize_alleles(calls: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     """Add contig, norm_start/norm_ref/norm_alt and a first status to a calls table.
 
@@ -97,6 +129,10 @@ def normalize_alleles(calls: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     if C.STATUS in out:  # a reader's own reason (e.g. not_carried) stands
         given = out[C.STATUS].fillna("").astype(str).to_numpy()
         status = np.where(given != "", given, status)
+    invalid_detail = np.where(status == M.STATUS_INVALID_ALLELE,
+                              "REF " + ref.where(ref != "", "-") + " > ALT " + alt.where(alt != "", "-")
+                              + ": an allele holds characters other than A, C, G, T (N and IUPAC codes are "
+                                "unknown bases), so no consequence is predicted", "")
 
     norm_start = pos.to_numpy().copy()
     norm_ref = ref.to_numpy(dtype=object).copy()
@@ -113,7 +149,8 @@ def normalize_alleles(calls: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     out[C.NORM_ALT] = norm_alt
     out[C.STATUS] = status
     # a reader's own note (e.g. how a ctDNA protein change was back-mapped) stands until a later step replaces it
-    out[C.STATUS_DETAIL] = out[C.STATUS_DETAIL].fillna("").astype(str) if C.STATUS_DETAIL in out else ""
+    given_detail = out[C.STATUS_DETAIL].fillna("").astype(str) if C.STATUS_DETAIL in out else ""
+    out[C.STATUS_DETAIL] = np.where(given_detail != "", given_detail, invalid_detail) if len(out) else given_detail
     return out
 
 

@@ -11,7 +11,7 @@ from ..reference.builds import canonical_contigs
 from ..reference.bundle import Panel
 from .consequence import locate_in_transcripts, predict_consequences
 from .mnv import merge_same_codon_snvs
-from .normalize import flag_reference_mismatches, normalize_alleles
+from .normalize import flag_reference_mismatches, merge_duplicate_calls, normalize_alleles
 from .source import attach_source_annotation
 
 # SO terms for gene-level calls (VEP writes the first two for whole-transcript copy-number changes)
@@ -38,12 +38,14 @@ def has_genomic_allele(calls: pd.DataFrame) -> np.ndarray:
     allele = calls[C.REF].fillna("").astype(str) + calls[C.ALT].fillna("").astype(str)
     variant = (calls[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT
                if C.CALL_TYPE in calls else True)
-    return (variant & calls[C.POS].notna() & (allele != "")).to_numpy()
+    # a reader that already found the allele is not DNA (a MAF row) leaves nothing to place or vote with
+    readable = (calls[C.STATUS].fillna("") != M.STATUS_INVALID_ALLELE) if C.STATUS in calls else True
+    return (variant & readable & calls[C.POS].notna() & (allele != "")).to_numpy()
 
 
 def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None = None) -> pd.DataFrame:
-    """Normalize, check REF, locate on transcripts, merge same-codon SNVs, predict consequences,
-    and set the input's own annotation (CSQ/ANN) beside ours.
+    """Merge duplicate records, normalize, check REF, locate on transcripts, merge same-codon SNVs, predict
+    consequences, and set the input's own annotation (CSQ/ANN) beside ours.
 
     Copy-number and fusion calls, and variants given only by name (a ctDNA row that could not be
     placed on the genome), have no allele to annotate: they pass around the sequence steps.
@@ -55,7 +57,7 @@ def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None 
     has_allele = has_genomic_allele(frame)
     parts = []
     if has_allele.any():
-        sequence = frame[has_allele]
+        sequence = merge_duplicate_calls(frame[has_allele])
         # intron and UTR bases of the genes these calls touch, read once per panel
         panel = panel.filled_for(canonical_contigs(sequence[C.CHROM].astype(str)).to_numpy(),
                                  sequence[C.POS].to_numpy(dtype=np.int64))

@@ -164,7 +164,8 @@ def _field_index(layout: Layout, header: list[str], path: str, line: int) -> dic
 
 
 def _vaf(values: list[str], name: str, lines: np.ndarray, path: str) -> np.ndarray:
-    """Allele fractions (0-1): a value with '%', a %-named column, or a column with any value > 1 is a percent."""
+    """Allele fractions (0-1): a value with '%', a %-named column, or a column with any value > 1 is a percent;
+    a decimal comma is read as a point (0,05 -> 0.05); a negative value or one above 100% is refused."""
     numbers = np.full(len(values), np.nan)
     percent = np.zeros(len(values), dtype=bool)
     for i, value in enumerate(values):
@@ -172,8 +173,11 @@ def _vaf(values: list[str], name: str, lines: np.ndarray, path: str) -> np.ndarr
         if not text:
             continue
         percent[i] = text.endswith("%")
+        number = text.rstrip("%").strip()
+        if re.fullmatch(r"\d+,\d+", number):
+            number = number.replace(",", ".")  # a decimal comma (0,05): a TSV cell holds no thousands separator
         try:
-            numbers[i] = float(text.rstrip("%").strip())
+            numbers[i] = float(number)
         except ValueError:
             raise InputFormatError(f"{name} value {value!r} is not a number", path=path, line=int(lines[i]),
                                    hint="write a fraction (0.052) or a percent (5.2%)") from None

@@ -20,7 +20,8 @@ import pandas as pd
 from .. import columns as C
 from .. import models as M
 from ..errors import InputFormatError, UsageError
-from ..reference.builds import canonical_build
+from ..reference.builds import CONTIG_LENGTHS, canonical_build, canonical_contig, contig_limits
+from .result import SKIPPED_COLUMNS, empty_skipped, read_notes
 from .tables import file_sha256, read_input_bytes
 
 MAF_CALLS_COLUMNS = C.CALLS_COLUMNS + [C.STATUS, C.SOURCE_HGVSP_SHORT, C.SOURCE_TRANSCRIPT, C.SOURCE_GENE]
@@ -43,6 +44,9 @@ class MafRead:
     builds: set[str] = field(default_factory=set)
     checksum: str = ""     # "sha256:<hex>" of the file as on disk
     samples: list[str] = field(default_factory=list)
+    skipped: pd.DataFrame = field(default_factory=empty_skipped)  # rows with no position, with the reason
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. most rows failing one way: say it on stderr
 
 
 def looks_like_maf(first_lines: list[str]) -> bool:
@@ -148,9 +152,61 @@ def read_maf(path: str, *, sample: str | None = None) -> MafRead:
             raise UsageError(f"sample {sample!r} is not in {path}", hint="samples in the file: " + shown)
         keep = (maf["Tumor_Sample_Barcode"] == sample).to_numpy()
         maf, lines = maf[keep].reset_index(drop=True), lines[keep]
-    calls = _calls(maf, path, lines)
+    limits = contig_limits({}) if len(builds) != 1 else CONTIG_LENGTHS[next(iter(builds))]
+    problems = position_problems(maf["Chromosome"], maf["Start_Position"], limits)
+    refused = (problems != "").to_numpy()
+    skipped = pd.DataFrame({"input_file": path, "input_line": lines[refused], "reason": problems[refused].to_numpy(),
+                            "record": [_raw_line(data, starts, ends, line) for line in lines[refused]]},
+                           columns=SKIPPED_COLUMNS)
+    calls = _calls(maf[~refused].reset_index(drop=True), path, lines[~refused])
+    notes, warnings = read_notes(path, n_records, skipped)
+    invalid = int((calls[C.STATUS] == M.STATUS_INVALID_ALLELE).sum())
+    if invalid:
+        notes.append(f"{invalid:,} of {n_records:,} rows have an allele that is not DNA (status invalid_allele)")
+        if n_records >= 3 and invalid > n_records / 2:
+            warnings.append(f"most rows of the file fail the same way: {invalid:,} of {n_records:,} have an "
+                            "allele that is not DNA" + _shift_hint(data, starts[head], header))
     return MafRead(calls=calls, n_records=n_records, builds=builds, checksum="sha256:" + file_sha256(path),
-                   samples=list(pd.unique(maf["Tumor_Sample_Barcode"])))
+                   samples=list(pd.unique(maf["Tumor_Sample_Barcode"])), skipped=skipped, notes=notes + warnings,
+                   warnings=warnings)
+
+
+def position_problems(chrom: pd.Series, start: pd.Series, limits: dict[str, int]) -> pd.Series:
+    """Per row, why its Start_Position is no position on its chromosome ("" where it is one)."""
+    if not len(start):
+        return pd.Series([], index=start.index, dtype=object)
+    text = start.astype(str).str.strip()
+    number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    limit = chrom.astype(str).map(lambda c: limits.get(canonical_contig(c.strip()), np.inf)).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        not_number = np.isnan(number) | (number % 1 != 0)
+        reasons = np.select(
+            [not_number, number < 1, number > limit],
+            ["Start_Position " + ("'" + text + "'") + " is not a position",
+             "Start_Position " + text + ": positions start at 1",
+             "Start_Position " + text + " is beyond the end of chromosome " + chrom.astype(str) + " ("
+             + pd.Series(limit, index=chrom.index).map(lambda n: f"{n:,.0f}") + " bp)"], "")
+    return pd.Series(reasons, index=start.index, dtype=object)
+
+
+def _raw_line(data: bytes, starts: np.ndarray, ends: np.ndarray, line: int) -> str:
+    return data[starts[line - 1]:ends[line - 1]][:200].decode("utf-8", "replace")
+
+
+def _shift_hint(data: bytes, header_start: int, header: list[str]) -> str:
+    """'; the data columns sit one left of the header' where reading the alleles one column over makes them DNA."""
+    table = pd.read_csv(io.BytesIO(memoryview(data)[header_start:]), sep="\t", dtype=str, na_filter=False,
+                        quoting=csv.QUOTE_NONE, header=None, skiprows=1, engine="python",
+                        names=range(len(header)))
+    ref_at, alt_at = header.index("Reference_Allele"), header.index("Tumor_Seq_Allele2")
+    for shift, side in ((-1, "left"), (1, "right")):
+        if 0 <= ref_at + shift and alt_at + shift < len(header):
+            dna = (table[ref_at + shift].str.fullmatch(_ALLELE.pattern) & table[alt_at + shift].str.fullmatch(
+                _ALLELE.pattern) & (table[ref_at + shift] != table[alt_at + shift]))
+            if dna.mean() > 0.8:
+                return (f"; the data columns sit one {side} of the header (read one column to the {side}, "
+                        f"{int(dna.sum())} rows would have DNA alleles): fix the header or the rows")
+    return ""
 
 
 def _alleles(ref: str, allele1: str, allele2: str) -> tuple[str, str, bool, bool]:
@@ -177,12 +233,10 @@ def _calls(maf: pd.DataFrame, path: str, lines: np.ndarray) -> pd.DataFrame:
         distinct = [_alleles(*t) for t in triples.drop_duplicates().itertuples(index=False, name=None)]
         decided = np.array(distinct, dtype=object)[group]
     ref, alt = decided[:, 0], decided[:, 1]
+    # rows without a position were skipped by the caller (position_problems)
     start = pd.to_numeric(maf["Start_Position"], errors="coerce").to_numpy(dtype=float)
-    with np.errstate(invalid="ignore"):
-        start_ok = (start >= 1) & (start < 1e10) & (start % 1 == 0)
-    valid = start_ok & decided[:, 2].astype(bool)
-    # annotation needs an integer position: a row without one carries 0 (and status invalid_allele)
-    pos = np.where(start_ok, start, 0).astype(np.int64) + decided[:, 3].astype(bool)  # insertion: base after the gap
+    valid = decided[:, 2].astype(bool)
+    pos = start.astype(np.int64) + decided[:, 3].astype(bool)  # insertion: base after the gap
     t_alt = _numbers(maf, "t_alt_count")
     depth = _numbers(maf, "t_depth").fillna(_numbers(maf, "t_ref_count") + t_alt)
     vaf = (t_alt / depth).where(depth > 0)

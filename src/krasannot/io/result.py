@@ -33,3 +33,23 @@ class ReadResult:
     n_outside: int = 0
     indexed: bool = False
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # notes a person should see on stderr as well
+
+
+def read_notes(path: str, n_records: int, skipped: pd.DataFrame, n_not_utf8: int = 0) -> tuple[list[str], list[str]]:
+    """(notes, warnings) about what a reader skipped: one line per kind of reason (the reason with its
+    numbers and quoted values left out), and a warning where one kind takes most records of a file
+    (a shifted header, a wrong file), which a person should hear about on stderr too."""
+    notes, warnings = [], []
+    if len(skipped):
+        kinds = skipped["reason"].astype(str).str.replace(r"'[^']*'|\d[\d,.]*", "#", regex=True)
+        for kind, count in kinds.value_counts().items():
+            first = skipped[(kinds == kind).to_numpy()].iloc[0]
+            where = f" at line {int(first['input_line'])}" if pd.notna(first["input_line"]) else ""
+            text = f"{count:,} of {n_records:,} records skipped, e.g. {first['reason']}{where}"
+            notes.append(text)
+            if n_records >= 3 and count > n_records / 2:
+                warnings.append(f"most records of the file fail the same way: {text}")
+    if n_not_utf8:
+        notes.append(f"{n_not_utf8:,} records carry bytes that are not UTF-8 in INFO/FORMAT; they are read as U+FFFD")
+    return notes, warnings

@@ -9,6 +9,10 @@ Two ways through a file:
   CHROM/POS/REF of every record are parsed column-wise with numpy, only the records that
   touch a region are split into fields, and the others are passed on as raw
   `CHROM POS ID REF ALT` text to be listed as outside the panel.
+
+A broken file (no header, truncated compression) is an error; a broken record (POS that is text,
+0 or beyond its contig, CHROM..ALT that is not UTF-8, missing sample columns, no REF) is skipped
+with its line and reason, and the rest of the file is read.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ import pandas as pd
 from .. import columns as C
 from .. import models as M
 from ..errors import InputFormatError, UsageError
-from ..reference.builds import canonical_contig
+from ..reference.builds import canonical_contig, contig_limits
 from .annotations import allele_entries, annotation_formats
+from .result import SKIPPED_COLUMNS, empty_skipped, read_notes
 from .tables import file_sha256, line_aligned
 
 # private calls columns of symbolic/breakend alleles (see io.fusions.structural_records_to_calls)
@@ -64,6 +69,9 @@ class VcfRead:
     n_outside: int = 0
     indexed: bool = False
     checksum: str = ""    # "sha256:<hex>" of the file; indexed reads fingerprint the index instead
+    skipped: pd.DataFrame = field(default_factory=empty_skipped)  # records refused, each with its reason
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # notes a person should see on stderr
 
 
 # --- decompression -----------------------------------------------------------------------
@@ -159,7 +167,9 @@ def _parse_header(path: str, text: bytes) -> tuple[VcfHeader, int]:
     if text.startswith(b"BCF"):  # compressed BCF goes through pysam; this one is raw
         raise InputFormatError("uncompressed BCF is not read", path=path,
                                hint="compress it: bcftools view -Ob -o file.bcf file")
-    meta, offset, line_no = [], 0, 0
+    meta, offset, line_no = [], len(_BOM) if text.startswith(_BOM) else 0, 0
+    if not text[offset:].strip():
+        raise InputFormatError("file is empty", path=path, hint="give a VCF with a header and records")
     while True:
         end = text.find(b"\n", offset)
         if end < 0 and offset < len(text):
@@ -168,12 +178,8 @@ def _parse_header(path: str, text: bytes) -> tuple[VcfHeader, int]:
             raise InputFormatError("no #CHROM header line found", path=path, line=line_no + 1,
                                    hint="is this a VCF? a VCF starts with ##fileformat=VCF and a #CHROM line")
         line_no += 1
-        raw = text[offset:end].rstrip(b"\r")
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputFormatError("header line is not valid UTF-8", path=path, line=line_no,
-                                   hint="re-encode the file as UTF-8") from None
+        # bytes that are not UTF-8 (a Latin-1 description or sample name) are read as U+FFFD
+        line = text[offset:end].rstrip(b"\r").decode("utf-8", "replace")
         offset = end + 1
         if line_no == 1 and not line.startswith("##fileformat=VCF"):
             raise InputFormatError("first line is not ##fileformat=VCF...", path=path, line=1,
@@ -190,13 +196,64 @@ def _parse_header(path: str, text: bytes) -> tuple[VcfHeader, int]:
         samples = _unique_names(fields[9:])
         break
     lengths = {m.group(1): int(m.group(2)) for m in map(_CONTIG.match, meta) if m}
-    tumor = next((m.split("=", 1)[1] for m in meta if m.startswith("##tumor_sample=")), None)
-    normal = next((m.split("=", 1)[1] for m in meta if m.startswith("##normal_sample=")), None)
+    tumor, normal = tumor_and_normal(meta, samples)
     return VcfHeader(path=path, meta_lines=meta, samples=samples, contig_lengths=lengths,
                      n_header_lines=line_no, tumor_sample=tumor, normal_sample=normal), offset
 
 
 _MAX_HEADER_BYTES = 256 << 20
+_BOM = b"\xef\xbb\xbf"
+# tumour/normal sample names in callers' command lines (GATK Mutect2 and MuTect1, VarDict, Strelka)
+_TUMOR_ARG = re.compile(r"(?:--tumor-sample|--tumor_sample_name|-tumor|\btumor_sample_name|\btumor_sample)[= ]+"
+                        r"['\"]?([^\s,'\">]+)")
+_NORMAL_ARG = re.compile(r"(?:--normal-sample|--normal_sample_name|-normal|\bnormal_sample_name|\bnormal_sample)"
+                         r"[= ]+['\"]?([^\s,'\">]+)")
+_PAIR_NAMES = [("TUMOR", "NORMAL"), ("TUMOUR", "NORMAL"), ("SOMATICSAMPLE", "NORMALSAMPLE")]
+
+
+def tumor_and_normal(meta: list[str], samples: list[str]) -> tuple[str | None, str | None]:
+    """The tumour and normal columns where the header says which is which, else None.
+
+    ``##tumor_sample``/``##normal_sample``; ``##SAMPLE=<ID=TUMOR,SampleName=...>`` (GDC);
+    tumour/normal arguments of a ``##GATKCommandLine``/``##MuTect`` line; columns named TUMOR/NORMAL
+    (Strelka, in any case) or SomaticSample/NormalSample (MuTect1); and Strelka's fixed column order
+    (NORMAL, then TUMOR) where a pipeline renamed both columns (megSAP writes the same name twice).
+    """
+    def column(name: str | None) -> str | None:
+        return name if name in samples else None
+
+    def meta_value(prefix: str) -> str | None:
+        return next((m.split("=", 1)[1].strip() for m in meta if m.startswith(prefix)), None)
+
+    tumor, normal = column(meta_value("##tumor_sample=")), column(meta_value("##normal_sample="))
+    for line in (m for m in meta if m.startswith("##SAMPLE=<")):
+        fields = dict(re.findall(r"([A-Za-z_]+)=([^,>]+)", line[len("##SAMPLE=<"):]))
+        role, name = fields.get("ID", "").upper(), column(fields.get("SampleName")) or column(fields.get("ID"))
+        if role in ("TUMOR", "TUMOUR") and name:
+            tumor = tumor or name
+        elif role == "NORMAL" and name:
+            normal = normal or name
+    for line in (m for m in meta if m.startswith(("##GATKCommandLine", "##MuTect", "##cmdline", "##vardict"))):
+        tumor = tumor or next((column(n) for n in _TUMOR_ARG.findall(line) if column(n)), None)
+        normal = normal or next((column(n) for n in _NORMAL_ARG.findall(line) if column(n)), None)
+    upper = {s.upper(): s for s in samples}
+    for tumor_name, normal_name in _PAIR_NAMES:
+        if tumor is None and tumor_name in upper and (len(samples) == 1 or normal_name in upper):
+            tumor, normal = upper[tumor_name], normal or upper.get(normal_name)
+    source = (meta_value("##source=") or "").lower()
+    if tumor is None and source.startswith("strelka") and len(samples) == 2 and normal != samples[1]:
+        normal, tumor = samples  # Strelka always writes NORMAL before TUMOR
+    if tumor is None and normal is not None and len(samples) == 2:
+        tumor = next(s for s in samples if s != normal)
+    return tumor, normal
+
+
+def _says_somatic_pair(header: VcfHeader) -> bool:
+    """A header that marks the file as tumour/normal (a SOMATIC flag, a somatic caller's source line)."""
+    somatic = any(m.startswith("##INFO=<ID=SOMATIC,") for m in header.meta_lines)
+    callers = ("##source=mutect", "##source=strelka", "##source=varscan", "##gatkcommandline=<id=mutect")
+    caller = any(m.lower().startswith(callers) for m in header.meta_lines)
+    return len(header.samples) == 2 and (somatic or caller)
 
 
 def _holds_chrom_line(text: bytes) -> bool:
@@ -285,8 +342,10 @@ def choose_samples(header: VcfHeader, sample: str | None) -> list[str]:
         return [sample]
     if header.tumor_sample in header.samples:
         return [header.tumor_sample]
-    if set(header.samples) == {"TUMOR", "NORMAL"}:  # Strelka
-        return ["TUMOR"]
+    if _says_somatic_pair(header) and header.normal_sample is None:
+        raise UsageError("a tumour/normal VCF whose header does not say which column is the tumour; "
+                         f"columns: {', '.join(header.samples)}", path=header.path,
+                         hint="choose the tumour column with --input-sample NAME")
     # a named matched normal is never a tumour sample
     return [s for s in header.samples if s != header.normal_sample]
 
@@ -349,10 +408,31 @@ class _Scanned:
     candidates: list[tuple[int, bytes]]   # (line number, raw record) touching a region
     outside_text: bytes                   # "CHROM\tPOS\tID\tREF\tALT\n" of every other record
     n_outside: int
+    skipped: list[tuple[int, str, bytes]] = field(default_factory=list)  # (line, reason, raw record)
 
 
-def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, np.ndarray] | None) -> _Scanned:
-    """Find each record's columns column-wise; split only the records that touch a region."""
+def _position_problems(pos: np.ndarray, limit: np.ndarray, pos_text: Callable[[int], str],
+                       contig_of: Callable[[int], str]) -> dict[int, str]:
+    """Reason per record index whose POS is not a position on its contig (text, 0, beyond the end)."""
+    reasons = {}
+    for i in np.flatnonzero((pos <= 0) | (pos > limit)):
+        if pos[i] < 0:
+            reasons[int(i)] = f"POS {pos_text(int(i))!r} is not a positive integer"
+        elif pos[i] == 0:
+            reasons[int(i)] = "POS 0: VCF positions start at 1"
+        else:
+            reasons[int(i)] = (f"POS {int(pos[i]):,} is beyond the end of {contig_of(int(i))} "
+                               f"({int(limit[i]):,} bp)")
+    return reasons
+
+
+def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, np.ndarray] | None,
+                limits: dict[str, int] | None = None) -> _Scanned:
+    """Find each record's columns column-wise; split only the records that touch a region.
+
+    A record whose POS is no position on its contig (text, 0, beyond the contig's length in `limits`)
+    or whose CHROM..ALT is not UTF-8 is skipped with its reason, not read.
+    """
     buf = np.frombuffer(block, dtype=np.uint8)
     separators = np.flatnonzero(buf < 11)  # tabs and line breaks in one pass
     kinds = buf[separators]
@@ -379,28 +459,46 @@ def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, 
         raise InputFormatError(f"record has {fields} tab-separated columns, a VCF record needs at least 8",
                                path=path, line=int(line_no[bad]), hint="is the file truncated or space-separated?")
     pos = _parse_positions(buf, chrom_end + 1, pos_end)
-    if (pos <= 0).any():
-        bad = int(np.flatnonzero(pos <= 0)[0])
-        text = block[chrom_end[bad] + 1:pos_end[bad]].decode("utf-8", "replace")
-        raise InputFormatError(f"POS {text!r} is not a positive integer", path=path, line=int(line_no[bad]))
+    runs = _chrom_runs(buf, starts, chrom_end)
+    limit = np.full(len(pos), np.iinfo(np.int64).max, dtype=np.int64)
+    for lo, hi, name in zip(*runs):
+        if name and canonical_contig(name) in (limits or {}):
+            limit[lo:hi] = limits[canonical_contig(name)]
+    problems = _position_problems(
+        pos, limit, lambda i: block[chrom_end[i] + 1:pos_end[i]].decode("utf-8", "replace"),
+        lambda i: block[starts[i]:chrom_end[i]].decode("utf-8", "replace"))
+    bad = np.zeros(len(pos), dtype=bool)
+    bad[list(problems)] = True
     if regions is None:
         candidate = np.ones(len(starts), dtype=bool)
     else:
-        candidate = _region_mask(_chrom_runs(buf, starts, chrom_end), pos, ref_end - id_end - 1, regions)
+        candidate = _region_mask(runs, pos, ref_end - id_end - 1, regions)
         # symbolic and breakend records always: their genes (a <DEL>'s span, a breakend's mate) lie elsewhere
         brackets = np.flatnonzero((buf == 91) | (buf == 93))
         candidate |= ((buf[np.minimum(ref_end + 1, len(buf) - 1)] == 60)
                       | (np.searchsorted(brackets, alt_end) > np.searchsorted(brackets, ref_end)))
+    candidate &= ~bad
     lines = [(int(line_no[i]), block[starts[i]:ends[i]]) for i in np.flatnonzero(candidate)]
-    outside = np.flatnonzero(~candidate)
+    outside = np.flatnonzero(~candidate & ~bad)
     text = _leading_columns(buf, starts[outside], alt_end[outside])
     try:  # these bytes go to the output as they are: they must be text
         text.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        row = outside[text.count(b"\n", 0, exc.start)]
-        raise InputFormatError("record is not valid UTF-8", path=path, line=int(line_no[row]),
-                               hint="re-encode the file as UTF-8") from None
-    return _Scanned(n_lines, len(starts), lines, text, len(outside))
+    except UnicodeDecodeError:
+        not_text = [i for i in outside if not _is_utf8(block[starts[i]:alt_end[i]])]
+        problems.update({int(i): "CHROM, POS, ID, REF or ALT is not valid UTF-8" for i in not_text})
+        bad[not_text] = True
+        outside = np.flatnonzero(~candidate & ~bad)
+        text = _leading_columns(buf, starts[outside], alt_end[outside])
+    skipped = [(int(line_no[i]), reason, block[starts[i]:ends[i]]) for i, reason in sorted(problems.items())]
+    return _Scanned(n_lines, len(starts), lines, text, len(outside), skipped)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _leading_columns(buf: np.ndarray, starts: np.ndarray, alt_end: np.ndarray) -> bytes:
@@ -496,24 +594,37 @@ def _calls_frame(rows: list[dict]) -> pd.DataFrame:
     return calls
 
 
+@dataclass
+class _Records:
+    """Calls rows of candidate records, the records skipped with their reason, and how many were not UTF-8."""
+
+    rows: list[dict] = field(default_factory=list)
+    skipped: list[tuple[int | None, str, bytes]] = field(default_factory=list)
+    n_not_utf8: int = 0
+
+
 def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None, bytes]], samples: list[str],
-                      default_sample: str) -> list[dict]:
+                      default_sample: str) -> _Records:
     sample_index = [header.samples.index(s) for s in samples]
     formats = annotation_formats(header.meta_lines)  # VEP CSQ / SnpEff ANN, if the VCF has them
-    rows = []
+    out = _Records()
+    rows = out.rows
     for line_no, raw in lines:
-        try:
-            text = raw.decode("utf-8").rstrip("\r")
-        except UnicodeDecodeError:
-            raise InputFormatError("record is not valid UTF-8", path=path, line=line_no,
-                                   hint="re-encode the file as UTF-8") from None
+        text = raw.decode("utf-8", "replace").rstrip("\r")
         f = text.split("\t")
+        if "\ufffd" in text:  # bytes that are not UTF-8: fine in INFO/FORMAT, not in what we annotate
+            if "\ufffd" in "".join(f[:5]):
+                out.skipped.append((line_no, "CHROM, POS, ID, REF or ALT is not valid UTF-8", raw))
+                continue
+            out.n_not_utf8 += 1
         if header.samples and len(f) < 9 + len(header.samples):
-            raise InputFormatError(f"record has {len(f)} columns, the header names {9 + len(header.samples)}",
-                                   path=path, line=line_no)
+            out.skipped.append((line_no, f"record has {len(f)} columns, the header names {9 + len(header.samples)}",
+                                raw))
+            continue
         chrom, pos, vid, ref, alts, filt = f[0], int(f[1]), f[2], f[3], f[4].split(","), f[6]
         if not ref or ref == ".":
-            raise InputFormatError("REF is empty", path=path, line=line_no)
+            out.skipped.append((line_no, "REF is empty", raw))
+            continue
         fmt = f[8] if len(f) > 8 else ""
         for allele, alt in enumerate(alts, start=1):
             base = {C.CHROM: chrom, C.POS: pos, C.VARIANT_ID: vid, C.REF: ref, C.ALT: alt, C.FILTER: filt,
@@ -542,7 +653,13 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None
                              **({SV_CN: values.get("CN", "")} if structural else {})})
             if not carriers:  # still accounted for: listed once, under the samples read, with the reason
                 rows.append({**base, C.SAMPLE: ",".join(samples), C.STATUS: M.STATUS_NOT_CARRIED})
-    return rows
+    return out
+
+
+def _skipped_frame(path: str, skipped: list[tuple[int | None, str, bytes]]) -> pd.DataFrame:
+    """The skipped records as the ReadResult's skipped table (the record cut to 200 characters)."""
+    return pd.DataFrame([(path, line, reason, raw[:200].decode("utf-8", "replace").rstrip("\r"))
+                         for line, reason, raw in skipped], columns=SKIPPED_COLUMNS)
 
 
 def _regions_by_contig(regions: list[tuple[str, int, int]]) -> dict[str, np.ndarray]:
@@ -591,16 +708,19 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
     n_records = n_outside = 0
     next_line = 1
     head = b""
+    scan_skipped: list[tuple[int | None, str, bytes]] = []
     for block in _text_blocks(path):
         if header is None:  # a header can outgrow one block: gather it up to the #CHROM line
             head += block
-            if (head.startswith(b"##fileformat=VCF"[:len(head)]) and not _holds_chrom_line(head)
+            if (head.removeprefix(_BOM).startswith(b"##fileformat=VCF"[:len(head)]) and not _holds_chrom_line(head)
                     and len(head) < _MAX_HEADER_BYTES):
                 continue  # (anything that does not start like a VCF fails at once below)
             header, offset = _parse_header(path, head)
+            limits = contig_limits(header.contig_lengths)
             next_line = header.n_header_lines + 1
             block, head = head[offset:], b""
-        scanned = _scan_block(path, block, next_line, region_arrays)
+        scanned = _scan_block(path, block, next_line, region_arrays, limits)
+        scan_skipped.extend(scanned.skipped)
         next_line += scanned.n_lines
         n_records += scanned.n_records
         candidate_lines.extend(scanned.candidates)
@@ -615,10 +735,18 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
             raise InputFormatError("file is empty", path=path, hint="give a VCF with a header and records")
         header, _ = _parse_header(path, head)  # raises: it says what is missing
     samples = choose_samples(header, sample)
-    calls = _calls_frame(_records_to_calls(path, header, candidate_lines, samples, default_sample))
-    return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=n_records,
-                   outside_text=outside_chunks,
-                   n_outside=n_outside, indexed=False, checksum="sha256:" + checksum())
+    return _finish(path, header, candidate_lines, samples, default_sample, n_records, scan_skipped,
+                   outside_text=outside_chunks, n_outside=n_outside, indexed=False, checksum="sha256:" + checksum())
+
+
+def _finish(path: str, header: VcfHeader, lines: list[tuple[int | None, bytes]], samples: list[str],
+            default_sample: str, n_records: int, scan_skipped: list, **read) -> VcfRead:
+    """The VcfRead of one pass: candidate records into calls, skipped records with their reasons and notes."""
+    records = _records_to_calls(path, header, lines, samples, default_sample)
+    skipped = _skipped_frame(path, scan_skipped + records.skipped)
+    notes, warnings = read_notes(path, n_records, skipped, records.n_not_utf8)
+    return VcfRead(header=header, calls=_calls_frame(records.rows), samples_read=samples or [default_sample],
+                   n_records=n_records, skipped=skipped, notes=notes, warnings=warnings, **read)
 
 
 def _read_bcf(path: str, sample: str | None, regions: dict[str, np.ndarray] | None, use_index: bool,
@@ -650,9 +778,8 @@ def _read_bcf(path: str, sample: str | None, regions: dict[str, np.ndarray] | No
     if outside_text and on_outside is not None:
         on_outside(outside_text)
     samples = choose_samples(header, sample)
-    calls = _calls_frame(_records_to_calls(path, header, candidates, samples, default_sample))
     checksum = _index_fingerprint(path) if indexed else "sha256:" + file_sha256(path)
-    return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=n_records,
+    return _finish(path, header, candidates, samples, default_sample, n_records, [],
                    outside_text=[outside_text] if outside_text and on_outside is None else [],
                    n_outside=len(outside), indexed=indexed, checksum=checksum)
 
@@ -692,8 +819,7 @@ def _read_indexed(path: str, sample: str | None, regions: dict[str, np.ndarray],
         # line numbers are unknown via the index
         lines = [(None, text.encode("utf-8")) for text in _fetch_regions(tabix.fetch, tabix.contigs, regions)]
     samples = choose_samples(header, sample)
-    calls = _calls_frame(_records_to_calls(path, header, lines, samples, default_sample))
-    return VcfRead(header=header, calls=calls, samples_read=samples or [default_sample], n_records=len(lines),
+    return _finish(path, header, lines, samples, default_sample, len(lines), [],
                    indexed=True, checksum=_index_fingerprint(path))
 
 

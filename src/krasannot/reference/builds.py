@@ -42,6 +42,14 @@ def canonical_contig(name: str) -> str:
     return text
 
 
+def contig_limits(header_lengths: dict[str, int]) -> dict[str, int]:
+    """Largest valid POS per canonical contig: the header's ##contig length, else the longer of the two
+    builds' lengths (the build may not be chosen yet; a position beyond both is wrong in either)."""
+    limits = {c: max(CONTIG_LENGTHS[b][c] for b in BUILDS) for c in CONTIG_LENGTHS[BUILDS[0]]}
+    limits.update({canonical_contig(name): length for name, length in header_lengths.items()})
+    return limits
+
+
 def canonical_contigs(names: pd.Series) -> pd.Series:
     """Vectorized canonical_contig over a column (maps each distinct name once)."""
     unique = pd.unique(names)
