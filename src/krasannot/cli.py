@@ -361,7 +361,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_sample_report(annotated, matches, summary, sample=sample, tumor_type=summary.at[0, C.TUMOR_TYPE],
                             specimen=args.specimen, build=build, outdir=outdir, provenance=provenance,
                             input_vcf=vcf_inputs[0] if len(vcf_inputs) == 1 else None,
-                            reproducible=args.reproducible, extra_outputs=annotate_outputs)
+                            reproducible=args.reproducible, patient_id=args.patient_id,
+                            extra_outputs=annotate_outputs)
     print(f"{outdir}/{sample}.report.html: {_accounting(result.summary)}; {len(matches)} matches; "
           f"KRAS {summary.at[0, C.KRAS_STATUS]}", file=sys.stderr)
     return EXIT_OK
@@ -463,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="annotate, match and report one sample in one command")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="any inputs 'annotate' reads, of one sample")
     p.add_argument("--sample", required=True, help="the sample's ID: names the report files")
+    p.add_argument("--patient-id", help="the sample's patient (the cohort page counts patients by it)")
     p.add_argument("--input-sample", help="which sample of a multi-sample input to read (a VCF column, a MAF's "
                                           "Tumor_Sample_Barcode)")
     p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto")

@@ -9,6 +9,7 @@ STATUS_NO_ALT = "no_alt"                     # ALT is ".", "*" or equal to REF
 STATUS_SYMBOLIC = "symbolic_allele"          # <DEL>, <DUP>, breakends: copy-number/fusion readers
 STATUS_INVALID_ALLELE = "invalid_allele"     # characters outside ACGTN
 STATUS_NOT_CARRIED = "not_carried"          # cohort VCF: no sample carries this ALT allele
+STATUS_DUPLICATE = "duplicate_record"       # a record repeated in the input: its first copy is the call
 
 # what kind of call a calls-table row is
 CALL_TYPE_VARIANT = "variant"          # SNV, indel, MNV with a genomic allele (or a protein change to map)
@@ -38,7 +39,7 @@ FUNCTIONAL_SYNONYMOUS = "synonymous"
 FUNCTIONAL_NON_CODING = "non_coding"              # intron, UTR, splice region only
 
 STATUSES = [STATUS_ANNOTATED, STATUS_OUTSIDE_PANEL, STATUS_REF_MISMATCH, STATUS_MERGED_INTO_MNV,
-            STATUS_NO_ALT, STATUS_SYMBOLIC, STATUS_INVALID_ALLELE, STATUS_NOT_CARRIED]
+            STATUS_NO_ALT, STATUS_SYMBOLIC, STATUS_INVALID_ALLELE, STATUS_NOT_CARRIED, STATUS_DUPLICATE]
 
 # Sequence Ontology terms we emit, most severe first (Ensembl VEP's order), with VEP's impact
 SO_TERMS_BY_SEVERITY = [

@@ -263,8 +263,11 @@ def test_indexed_read_fetches_repeated_records_and_long_deletions_once(tmp_path)
     out = tmp_path / "dup.tsv"
     assert main(["annotate", gz, "--build", "GRCh38", "--out", str(out)]) == 0
     # fetched once each, then merged into one call with a note (the first record's counts)
-    assert read_tsv(out)[["hgvsp_short", "alt_depth", "status_detail"]].values.tolist() == [
+    rows = read_tsv(out)
+    assert rows.loc[rows.status == "annotated", ["hgvsp_short", "alt_depth", "status_detail"]].values.tolist() == [
         ["p.G12C", "10", "merged 2 duplicate records (dup.vcf.gz, dup.vcf.gz)"], ["p.R175H", "30", ""]]
+    assert rows.loc[rows.status == "duplicate_record", "status_detail"].tolist() == [
+        "duplicate of the call at dup.vcf.gz"]
     summary = json.loads((tmp_path / "dup.summary.json").read_text())
     assert summary["inputs"][0]["checksum"].startswith("size:")
 

@@ -106,8 +106,12 @@ def test_duplicate_calls_merge_into_the_first_with_a_note():
                           C.ALT: ["a", "A", "A", "A", "A"], C.DEPTH: [10, 20, 30, 40, 50],
                           C.INPUT_FILE: ["/d/t.vcf"] * 5, C.INPUT_LINE: [3, 4, 9, 5, 6]})
     merged = merge_duplicate_calls(calls)
-    assert merged[C.DEPTH].tolist() == [10, 40, 50]
-    assert merged[C.STATUS_DETAIL].tolist() == ["merged 3 duplicate records (t.vcf:3, t.vcf:4, t.vcf:9)", "", ""]
+    kept = merged[merged[C.STATUS] != "duplicate_record"]
+    assert kept[C.DEPTH].tolist() == [10, 40, 50]
+    assert kept[C.STATUS_DETAIL].tolist() == ["merged 3 duplicate records (t.vcf:3, t.vcf:4, t.vcf:9)", "", ""]
+    # the repeated copies stay, as rows that account for their records
+    assert merged.loc[merged[C.STATUS] == "duplicate_record", C.STATUS_DETAIL].tolist() == [
+        "duplicate of the call at t.vcf:3", "duplicate of the call at t.vcf:3"]
     unique = calls.iloc[3:]
     assert merge_duplicate_calls(unique) is unique  # nothing to merge: the same table
 

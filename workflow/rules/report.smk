@@ -16,6 +16,7 @@ rule report:
         outdir="results/report/{sample}",
         tumor_type=lambda wildcards: sample_row(wildcards)["tumor_type"],
         specimen=lambda wildcards: sample_row(wildcards)["specimen"],
+        patient=lambda wildcards: sample_row(wildcards)["patient_id"],
         build=report_build_arg,
         vcf=report_vcf_arg,
         reproducible="--reproducible" if config["reproducible"] else "",
@@ -30,4 +31,4 @@ rule report:
     shell:
         "{params.krasannot} report --annotated {input.annotated} --matches {input.matches} --sample {wildcards.sample}"
         " --tumor-type {params.tumor_type} --outdir {params.outdir} --specimen {params.specimen}"
-        " {params.build} {params.vcf} {params.reproducible} > {log} 2>&1"
+        " --patient-id {params.patient:q} {params.build} {params.vcf} {params.reproducible} > {log} 2>&1"

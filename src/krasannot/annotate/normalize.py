@@ -78,7 +78,8 @@ def right_align(panel: Panel, contig: str, start: int, ref: str, alt: str,
 
 def merge_duplicate_calls(calls: pd.DataFrame) -> pd.DataFrame:
     """One call per sample, contig, POS, REF and ALT: a record written several times (a concatenated or
-    re-called file) is kept once, the first, with a note naming the records merged into it."""
+    re-called file) is the call once, its first copy, with a note naming the records merged into it; the
+    other copies stay as rows with status duplicate_record, so every input record is accounted for."""
     keys = pd.DataFrame({"sample": calls[C.SAMPLE].astype(str),
                          "contig": canonical_contigs(calls[C.CHROM].astype(str)).to_numpy(),
                          "pos": calls[C.POS].astype(str).to_numpy(),
@@ -93,18 +94,21 @@ def merge_duplicate_calls(calls: pd.DataFrame) -> pd.DataFrame:
         if C.INPUT_FILE in calls else pd.Series("", index=calls.index)
     lines = pd.to_numeric(calls[C.INPUT_LINE], errors="coerce") if C.INPUT_LINE in calls \
         else pd.Series(np.nan, index=calls.index)
-    where = files + lines.map(lambda n: "" if pd.isna(n) else f":{int(n)}")
-    listed = where.groupby(group).agg(", ".join)
+    where = (files + lines.map(lambda n: "" if pd.isna(n) else f":{int(n)}")).to_numpy()
+    listed = pd.Series(where).groupby(group).agg(", ".join).to_numpy()
     sizes = np.bincount(group)
-    note = pd.Series([f"merged {sizes[g]} duplicate records ({listed[g]})" for g in range(len(sizes))])
-    out = calls[~keys.duplicated(keep="first").to_numpy()].copy()
-    kept_group = group[~keys.duplicated(keep="first").to_numpy()]
-    merged_note = np.where(sizes[kept_group] > 1, note.to_numpy()[kept_group], "")
-    detail = out[C.STATUS_DETAIL].fillna("").astype(str).to_numpy() if C.STATUS_DETAIL in out else ""
-    out[C.STATUS_DETAIL] = np.where((merged_note != "") & (detail != ""),
-                                    np.char.add(np.char.add(merged_note.astype(str), "; "),
-                                                np.asarray(detail, dtype=str)),
-                                    np.where(merged_note != "", merged_note, detail))
+    first = ~keys.duplicated(keep="first").to_numpy()
+    first_where = pd.Series(where[first], index=group[first]).sort_index().to_numpy()
+    note = np.where(first & (sizes[group] > 1),
+                    [f"merged {sizes[g]} duplicate records ({listed[g]})" for g in group],
+                    np.where(first, "", [f"duplicate of the call at {first_where[g]}" for g in group]))
+    out = calls.copy()
+    detail = out[C.STATUS_DETAIL].fillna("").astype(str).to_numpy() if C.STATUS_DETAIL in out \
+        else np.full(len(out), "")
+    out[C.STATUS_DETAIL] = np.where((note != "") & (detail != ""), np.char.add(np.char.add(
+        note.astype(str), "; "), detail.astype(str)), np.where(note != "", note, detail))
+    status = out[C.STATUS].fillna("").astype(str).to_numpy() if C.STATUS in out else np.full(len(out), "")
+    out[C.STATUS] = np.where(first, status, M.STATUS_DUPLICATE)
     return out
 
 

@@ -57,7 +57,11 @@ def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None 
     has_allele = has_genomic_allele(frame)
     parts = []
     if has_allele.any():
-        sequence = merge_duplicate_calls(frame[has_allele])
+        marked = merge_duplicate_calls(frame[has_allele])
+        duplicate = (marked[C.STATUS] == M.STATUS_DUPLICATE).to_numpy()
+        sequence = marked[~duplicate]
+        if duplicate.any():  # repeated records are listed, not annotated a second time
+            parts.append(annotate_gene_level_calls(marked[duplicate]))
         # intron and UTR bases of the genes these calls touch, read once per panel
         panel = panel.filled_for(canonical_contigs(sequence[C.CHROM].astype(str)).to_numpy(),
                                  sequence[C.POS].to_numpy(dtype=np.int64))

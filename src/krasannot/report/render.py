@@ -297,7 +297,7 @@ def _variant_record(call: pd.Series, role: str) -> dict:
 def _is_reportable(calls: pd.DataFrame) -> pd.Series:
     """Detected calls that were interpreted: the variants a reader of the report should see."""
     detected = calls[C.DETECTION].isin(["", M.DETECTION_DETECTED])
-    return detected & ~calls[C.STATUS].isin(_NOT_INTERPRETED + (M.STATUS_MERGED_INTO_MNV,)) & (calls[C.GENE] != "")
+    return detected & ~calls[C.STATUS].isin(_NOT_INTERPRETED + (M.STATUS_MERGED_INTO_MNV, M.STATUS_DUPLICATE)) & (calls[C.GENE] != "")
 
 
 def _matched_labels(matched_calls: str) -> list[str]:
@@ -787,7 +787,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     written = write_sample_report(annotated, matches, samples_summary, sample=args.sample,
                                   tumor_type=tumor_type, specimen=args.specimen, build=build,
                                   outdir=args.outdir, provenance=provenance, input_vcf=args.vcf,
-                                  reproducible=args.reproducible)
+                                  reproducible=args.reproducible, patient_id=args.patient_id)
     print(f"{written['.report.html']}: report for {args.sample}", file=sys.stderr)
     return 0
 
@@ -806,6 +806,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "(default: that one, from MATCHES.samples.tsv)")
     p.add_argument("--outdir", required=True, help="folder for ID.report.html, .json, .calls.tsv ...")
     p.add_argument("--specimen", choices=SPECIMENS, help="tissue or plasma")
+    p.add_argument("--patient-id", help="the sample's patient (the cohort page counts patients by it)")
     p.add_argument("--build", help="genome build (default: the annotated table's summary)")
     p.add_argument("--vcf", help="the input VCF: its records go into ID.annotated.vcf.gz")
     p.add_argument("--reproducible", action="store_true",
