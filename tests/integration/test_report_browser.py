@@ -50,7 +50,7 @@ def test_dom_shows_the_kras_allele_and_therapies(report_html, tmp_path):
     assert 'id="sample-id">DEMO-LUAD-01<' in dom
     assert "https://pubmed.ncbi.nlm.nih.gov/34096690/" in dom
     statement = dom[dom.index('id="result-statement"'):].split("</p>")[0]
-    assert "5 alterations found in the regions assessed." in statement
+    assert "5 alterations found in the panel genes." in statement
     assert dom.index('id="result"') < dom.index('id="key-findings"') < dom.index('id="matches"')
     assert "Ordered by rank within each direction" in dom
     assert "resistant to osimertinib in this tumour type" in dom
@@ -86,6 +86,6 @@ def test_negative_report_renders_its_result(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     dom = result.stdout
     statement = dom[dom.index('id="result-statement"'):].split("</p>")[0]
-    assert "No alteration found in the regions assessed." in statement
-    assert "8 records read, 8 outside these regions" in dom and "KRAS not assessed" in dom
+    assert "No alteration found in the panel genes." in statement
+    assert "8 records read, 8 outside these genes" in dom and "KRAS not assessed" in dom
     assert "Uncaught" not in result.stderr and "CONSOLE(" not in result.stderr

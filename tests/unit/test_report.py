@@ -304,7 +304,7 @@ def test_run_reports_copy_number_fusion_and_depthless_calls(tmp_path):
     assert (calls["KRAS amplification"]["depth"], calls["KRAS amplification"]["vaf"]) == (None, None)
     assert (calls["EML4::ALK fusion"]["depth"], calls["EML4::ALK fusion"]["vaf"]) == (None, 0.003)
     assert (calls["STK11 p.Q37*"]["depth"], calls["STK11 p.Q37*"]["vaf"]) == (None, 0.04)
-    assert report["result"]["panel_calls"] == 4 and report["result"]["records_outside_regions"] == 0
+    assert report["result"]["panel_calls"] == 4 and report["result"]["records_outside_panel"] == 0
     assert "EML4::ALK fusion" in html and "KRAS amplification" in html
 
 
@@ -325,10 +325,10 @@ def test_negative_result_is_a_full_report(annotated, tmp_path):
     report = json.loads(written[".report.json"].read_text())
     jsonschema.validate(report, report_schema())
     result = report["result"]
-    assert result["panel_calls"] == 0 and result["records_read"] == 3 and result["records_outside_regions"] == 3
-    assert result["statement"].startswith("No alteration found in the regions assessed (26 panel genes; "
-                                          "3 records read, 3 outside these regions).")
-    assert {"KRAS", "STK11", "KEAP1", "TP53", "NRAS", "BRAF"} <= set(result["regions_assessed"])
+    assert result["panel_calls"] == 0 and result["records_read"] == 3 and result["records_outside_panel"] == 3
+    assert result["statement"].startswith("No alteration found in the panel genes (26 panel genes; "
+                                          "3 records read, 3 outside these genes).")
+    assert {"KRAS", "STK11", "KEAP1", "TP53", "NRAS", "BRAF"} <= set(result["panel_genes_read"])
     assert result["not_assessed"] == ["KRAS codons 12, 13 and 61", "STK11", "KEAP1", "TP53"]
     assert "pembrolizumab (approved)" in result["therapies"] and "nivolumab (approved)" in result["therapies"]
     assert not any("cetuximab" in t for t in result["therapies"])  # its RAS wild-type term was not assayed
@@ -338,9 +338,9 @@ def test_negative_result_is_a_full_report(annotated, tmp_path):
     html = written[".report.html"].read_text()
     assert html.index('<section id="result">') < html.index('<section id="sample">')
     statement = html[html.index('<p id="result-statement">'):].split("</p>")[0]
-    assert "No alteration found in the regions assessed." in statement
+    assert "No alteration found in the panel genes." in statement
     assert "KRAS not assessed" in html and "Therapy matches that apply: " in html and "dostarlimab (approved)" in html
-    assert "<td>3</td>" in html  # records outside the regions assessed
+    assert "<td>3</td>" in html  # records outside the panel genes
     assert (tmp_path / "NEG.calls.tsv").read_text().count("\n") == 1  # header only
 
 
@@ -349,10 +349,10 @@ def test_negative_result_for_a_sample_absent_from_the_annotated_table(annotated,
                                   tumor_type="LUAD", specimen=None, build=None, outdir=tmp_path, provenance={},
                                   reproducible=True)
     report = json.loads(written[".report.json"].read_text())
-    assert report["result"]["panel_calls"] == 0 and report["result"]["records_outside_regions"] is None
+    assert report["result"]["panel_calls"] == 0 and report["result"]["records_outside_panel"] is None
     assert report["result"]["statement"] == (
-        "No alteration found in the regions assessed (26 panel genes; records read not recorded, outside these "
-        "regions not recorded). Not assessed: KRAS codons 12, 13 and 61, STK11, KEAP1, TP53 (the input does not "
+        "No alteration found in the panel genes (26 panel genes; records read not recorded, outside these "
+        "genes not recorded). Not assessed: KRAS codons 12, 13 and 61, STK11, KEAP1, TP53 (the input does not "
         "show they were assayed, so wild-type is not claimed). No therapy match applies.")
 
 
@@ -364,9 +364,9 @@ def test_run_on_an_assayed_negative_ctdna_table(tmp_path):
     assert code == 0
     assert report["result"]["panel_calls"] == 0 and report["key_findings"]["kras"]["status"] == "wild_type"
     assert "KRAS codons 12, 13 and 61" not in report["result"]["not_assessed"]
-    assert report["result"]["statement"].startswith("No alteration found in the regions assessed")
+    assert report["result"]["statement"].startswith("No alteration found in the panel genes")
     assert "pembrolizumab (approved)" in report["result"]["therapies"]
-    assert "KRAS wild-type" in html and "No alteration found in the regions assessed." in html
+    assert "KRAS wild-type" in html and "No alteration found in the panel genes." in html
 
 
 # ---------------------------------------------------------------- resistance in context (issue 15)
@@ -375,9 +375,9 @@ def test_naive_luad_kras_g12d_shows_no_resistance(tmp_path):
     code, report, html = run_table(tmp_path, "g12d", [["S", "KRAS", "G12D", "SNV", "0.2", "800", "", ""]],
                                    "LUADG12D", "LUAD")
     assert code == 0 and report["key_findings"]["kras"]["alleles"] == ["G12D"]
-    assert report["result"]["statement"].startswith("1 alteration found in the regions assessed (26 panel genes; "
-                                                    "1 record read, 0 outside these regions): KRAS p.G12D.")
-    assert "<strong>1 alteration found in the regions assessed.</strong>" in html
+    assert report["result"]["statement"].startswith("1 alteration found in the panel genes (26 panel genes; "
+                                                    "1 record read, 0 outside these genes): KRAS p.G12D.")
+    assert "<strong>1 alteration found in the panel genes.</strong>" in html
     assert report["key_findings"]["resistance"] == [] and report["key_findings"]["resistance_alterations"] == []
     assert report["key_findings"]["resistance_calls"] == []
     assert "resistant to" not in html and "resistance to" not in html.lower().replace("no resistance", "")
@@ -567,7 +567,7 @@ def test_synonymous_and_non_coding_calls_are_not_alterations(annotated, tmp_path
     report = json.loads(write(silent, tmp_path)[".report.json"].read_text())
     assert report["result"]["panel_calls"] == 3
     assert report["result"]["statement"].startswith(
-        "3 alterations found in the regions assessed (26 panel genes; 8 records read, outside these regions not "
+        "3 alterations found in the panel genes (26 panel genes; 8 records read, outside these genes not "
         "recorded): EGFR p.T790M, KRAS p.G12C, STK11 p.Q37*. 2 synonymous or non-coding variants listed below.")
 
 

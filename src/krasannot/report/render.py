@@ -432,7 +432,7 @@ def _bundled_panel_genes(build: str) -> tuple[tuple[str, ...], str]:
     return tuple(sorted({tx.gene for tx in load_bundle(path).transcripts})), path.name
 
 
-def regions_assessed(provenance: dict, build: str | None) -> list[str]:
+def panel_genes_read(provenance: dict, build: str | None) -> list[str]:
     """The genes whose records were read and interpreted: provenance's panel_genes, else the bundled
     panel's genes when the report's transcript bundle is the bundled one (or unnamed)."""
     if provenance.get("panel_genes"):
@@ -453,7 +453,7 @@ def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[di
             build: str | None) -> dict:
     """The one-paragraph answer at the top of the report: what was found in what was assessed, what was
     not assessed, and the therapy matches that apply (tumour-agnostic ones included when nothing is found)."""
-    genes = regions_assessed(provenance, build)
+    genes = panel_genes_read(provenance, build)
     by_status = provenance.get("rows_by_status") or {}
     records_read = provenance.get("records_read")
     outside = by_status.get(M.STATUS_OUTSIDE_PANEL)
@@ -463,12 +463,12 @@ def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[di
     labels = list(dict.fromkeys(reportable[~silent].apply(_call_label, axis=1))) if (~silent).any() else []
     regions = f"{len(genes)} panel genes" if genes else "the transcript bundle's genes"
     read = (f"{_count_words(records_read, 'records read', 'record read')}, "
-            f"{_count_words(outside, 'outside these regions')}")
+            f"{_count_words(outside, 'outside these genes')}")
     if labels:
-        found = (f"{len(labels)} alteration{'s' if len(labels) > 1 else ''} found in the regions assessed "
+        found = (f"{len(labels)} alteration{'s' if len(labels) > 1 else ''} found in the panel genes "
                  f"({regions}; {read}): {', '.join(labels)}.")
     else:
-        found = f"No alteration found in the regions assessed ({regions}; {read})."
+        found = f"No alteration found in the panel genes ({regions}; {read})."
     if silent.any():
         found += f" {int(silent.sum())} synonymous or non-coding variant{'s' if silent.sum() > 1 else ''} listed below."
     not_assessed = ([] if key_findings["kras"]["status"] != "not_assessed" else ["KRAS codons 12, 13 and 61"]) + [
@@ -480,7 +480,7 @@ def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[di
     matches_text = (f" Therapy matches that apply: {'; '.join(applies)}." if applies
                     else " No therapy match applies.")
     return {"panel_calls": len(labels), "statement": found + unassessed + matches_text,
-            "regions_assessed": genes, "records_read": records_read, "records_outside_regions": outside,
+            "panel_genes_read": genes, "records_read": records_read, "records_outside_panel": outside,
             "not_assessed": not_assessed, "therapies": applies}
 
 
