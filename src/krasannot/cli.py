@@ -146,6 +146,7 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         "records_read": sum(r.n_records for _, r in reads),
         "rows_by_status": counts,
         "rows_skipped": int(len(skipped)),
+        "records_of_other_samples": sum(r.n_other_samples for _, r in reads),
         "skipped_by_reason": skipped["reason"].value_counts().to_dict() if len(skipped) else {},
         "mnv_merges": annotated.loc[annotated[C.MNV_MERGE].fillna("") != "", C.MNV_MERGE].tolist(),
         "source_protein_changes": _compare_source_protein(annotated),
@@ -213,6 +214,8 @@ def _accounting(summary: dict) -> str:
     parts = [f"{n:,} {status.replace('_', ' ')}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
     if summary["rows_skipped"]:
         parts.append(f"{summary['rows_skipped']:,} skipped")
+    if summary.get("records_of_other_samples"):
+        parts.append(f"{summary['records_of_other_samples']:,} of other samples, not read")
     return f"{summary['records_read']:,} records read, rows: " + ", ".join(parts)
 
 

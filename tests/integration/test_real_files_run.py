@@ -61,6 +61,10 @@ def test_run_gives_a_full_report(name, tmp_path):
     assert report["qc"]["records_read"] > 0
     summary = json.loads((tmp_path / "out" / "S1.annotated.summary.json").read_text(encoding="utf-8"))
     assert summary["samples"] == ["S1"]
+    # every record read is accounted for: a row (at least one per record; one per ALT), a skipped row, or a
+    # row of another sample of a cohort file
+    accounted = sum(summary["rows_by_status"].values()) + summary["rows_skipped"] + summary["records_of_other_samples"]
+    assert accounted >= summary["records_read"]
     leftovers = [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
     assert leftovers == []
     if name in NO_PANEL_CALL:  # the negative result: nothing found in the panel, KRAS not claimed wild-type

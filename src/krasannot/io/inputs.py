@@ -120,7 +120,8 @@ def read_any(path: str, input_format: str, *, sample: str | None, regions: list,
         maf = read_maf(path, sample=sample)
         declared = next(iter(maf.builds)) if len(maf.builds) == 1 else None
         return ReadResult("maf", maf.calls, maf.samples, maf.n_records, maf.checksum, declared_build=declared,
-                          skipped=maf.skipped, notes=maf.notes, warnings=maf.warnings)
+                          skipped=maf.skipped, notes=maf.notes, warnings=maf.warnings,
+                          n_other_samples=maf.n_other_samples)
     if input_format == "genotype":
         from .bam import read_genotype_calls
 

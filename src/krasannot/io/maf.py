@@ -47,6 +47,7 @@ class MafRead:
     skipped: pd.DataFrame = field(default_factory=empty_skipped)  # rows with no position, with the reason
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # e.g. most rows failing one way: say it on stderr
+    n_other_samples: int = 0  # rows of other Tumor_Sample_Barcodes, not read (--input-sample)
 
 
 def looks_like_maf(first_lines: list[str]) -> bool:
@@ -146,12 +147,14 @@ def read_maf(path: str, *, sample: str | None = None) -> MafRead:
         raise InputFormatError(f"read {len(maf)} rows but found {len(rows)} data lines", path=path)
     builds = maf_builds(maf["NCBI_Build"], path, lines) if "NCBI_Build" in maf else set()
     n_records, all_samples = len(maf), list(pd.unique(maf["Tumor_Sample_Barcode"]))
+    n_other_samples = 0
     if sample is not None:
         if sample not in all_samples:
             shown = ", ".join(all_samples[:5]) + (f", ... ({len(all_samples)} in all)" if len(all_samples) > 5 else "")
             raise UsageError(f"sample {sample!r} is not in {path}", hint="samples in the file: " + shown)
         keep = (maf["Tumor_Sample_Barcode"] == sample).to_numpy()
         maf, lines = maf[keep].reset_index(drop=True), lines[keep]
+    n_other_samples = n_records - len(maf)
     limits = contig_limits({}) if len(builds) != 1 else CONTIG_LENGTHS[next(iter(builds))]
     problems = position_problems(maf["Chromosome"], maf["Start_Position"], limits)
     refused = (problems != "").to_numpy()
@@ -168,7 +171,7 @@ def read_maf(path: str, *, sample: str | None = None) -> MafRead:
                             "allele that is not DNA" + _shift_hint(data, starts[head], header))
     return MafRead(calls=calls, n_records=n_records, builds=builds, checksum="sha256:" + file_sha256(path),
                    samples=list(pd.unique(maf["Tumor_Sample_Barcode"])), skipped=skipped, notes=notes + warnings,
-                   warnings=warnings)
+                   warnings=warnings, n_other_samples=n_other_samples)
 
 
 def position_problems(chrom: pd.Series, start: pd.Series, limits: dict[str, int]) -> pd.Series:

@@ -19,7 +19,8 @@ class ReadResult:
 
     Every input record ends up in `calls` (with a status where it cannot be annotated) or in
     `skipped` (input_file, input_line, reason, record: the raw line, cut to 200 characters),
-    or is counted in `n_outside` (VCF records outside the panel, listed from a spool).
+    or is counted in `n_outside` (VCF records outside the panel, listed from a spool) or in
+    `n_other_samples` (rows of a cohort file that belong to samples not read).
     """
 
     format: str                       # vcf, maf, ctdna, genotype, cna, seg, fusion, ...
@@ -31,6 +32,7 @@ class ReadResult:
     declared_build: str | None = None  # a build the file itself states (MAF NCBI_Build)
     contig_lengths: dict = field(default_factory=dict)
     n_outside: int = 0
+    n_other_samples: int = 0          # records of samples not read (a cohort file read for one sample)
     indexed: bool = False
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # notes a person should see on stderr as well
