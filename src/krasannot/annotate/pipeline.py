@@ -58,7 +58,8 @@ def annotate_calls(calls: pd.DataFrame, panel: Panel, other_panel: Panel | None 
     parts = []
     if has_allele.any():
         marked = merge_duplicate_calls(frame[has_allele])
-        duplicate = (marked[C.STATUS] == M.STATUS_DUPLICATE).to_numpy()
+        duplicate = (marked[C.STATUS] == M.STATUS_DUPLICATE).to_numpy() if C.STATUS in marked \
+            else np.zeros(len(marked), dtype=bool)
         sequence = marked[~duplicate]
         if duplicate.any():  # repeated records are listed, not annotated a second time
             parts.append(annotate_gene_level_calls(marked[duplicate]))
