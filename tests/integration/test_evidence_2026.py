@@ -4,12 +4,16 @@ tables or VCFs, annotated and matched through the command line, then `krasannot 
 
 import datetime as dt
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from krasannot.cli import main
-from krasannot.evidence.kb import default_kb_dir, load_kb, stale_entries
+from krasannot.evidence.kb import (compare_releases, default_kb_dir, load_kb, read_snapshot, release_snapshot,
+                                   stale_entries)
 
 from test_clinical_scenarios import internal_ids_in, table
 from test_match_scenarios import annotate_and_match, write_vcf
@@ -198,3 +202,34 @@ def test_kb_show_changes_against_a_proposed_edit(tmp_path, capsys):
     assert main(["kb", "show", "--changes", "--kb-dir", str(proposed), "--since", str(default_kb_dir())]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == ["change\tkind\tid\tfile", "changed\tentry\tpaad-kras-g12c-sotorasib\tpancreatic.yaml"]
+
+
+# ---- generated files stay in step with the YAML ------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_evidence_entries_page_is_regenerated_from_the_yaml(tmp_path):
+    out = tmp_path / "entries.md"
+    run = subprocess.run([sys.executable, str(REPO / "workflow" / "scripts" / "evidence_entries_doc.py"),
+                          "--out", str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    page = out.read_text()
+    assert page == (REPO / "docs" / "evidence-entries.md").read_text(), \
+        "docs/evidence-entries.md is stale: run workflow/scripts/evidence_entries_doc.py"
+    assert "| paad-daraxonrasib | PAAD | KRAS/NRAS/HRAS activating_mutation | daraxonrasib | sensitive | approved " \
+           "| later line | yes | 5 | 2026-12-05 | no: " in page
+
+
+def test_release_snapshot_script_reproduces_the_shipped_snapshot_from_a_directory(tmp_path):
+    shipped = default_kb_dir()
+    run = subprocess.run([sys.executable, str(REPO / "workflow" / "scripts" / "evidence_release_snapshot.py"),
+                          str(shipped), "--outdir", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    rows = read_snapshot(tmp_path / "2026.12.0.tsv")
+    assert ("entry", "paad-daraxonrasib", "pancreatic.yaml") in {r[:3] for r in rows}
+    # this release compared with itself: nothing changed
+    assert compare_releases(rows, release_snapshot(shipped)[1]) == []
+    previous = read_snapshot(Path(str(shipped)) / "releases" / "2026.11.0.tsv")
+    assert ("drug_class", "KRAS_G12C_inhibitor", "kb.yaml") in {r[:3] for r in previous}
+    assert "paad-daraxonrasib" not in {r[1] for r in previous}
