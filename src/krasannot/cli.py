@@ -380,15 +380,26 @@ def _panel_genes() -> tuple[dict[str, str], set[str]]:
     return proteins, set(proteins) | set(gene_loci("GRCh38")["gene"])
 
 
+def _iso_date_arg(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def cmd_kb_validate(args: argparse.Namespace) -> int:
-    from .evidence.kb import load_kb, validate_kb
+    from .evidence.kb import load_kb, stale_entries, validate_kb
 
     kb = load_kb(args.kb_dir)
     problems = validate_kb(kb, *_panel_genes())
     for problem in problems:
         print(f"krasannot kb validate: {problem}", file=sys.stderr)
+    stale = stale_entries(kb, args.as_of or dt.date.today())
+    for warning in stale:   # a warning, not a failure: an old review is not a wrong entry
+        print(f"krasannot kb validate: warning: {warning}", file=sys.stderr)
     n_citations = sum(len(e.citations) for e in kb.entries)
-    verdict = f"{len(problems)} problem(s)" if problems else "valid"
+    verdict = (f"{len(problems)} problem(s)" if problems else "valid") + \
+        (f", {len(stale)} entr{'y' if len(stale) == 1 else 'ies'} due for review" if stale else "")
     print(f"evidence base {kb.version} ({kb.released}): {len(kb.entries)} entries, {n_citations} citations, "
           f"{len(kb.files)} files: {verdict}", file=sys.stderr)
     return EXIT_BAD_INPUT if problems else EXIT_OK
@@ -397,6 +408,8 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
 def cmd_kb_show(args: argparse.Namespace) -> int:
     from .evidence.kb import load_kb
 
+    if args.changes:
+        return _show_changes(args)
     kb = load_kb(args.kb_dir)
     print("\t".join(["id", "tumor_types", "biomarker", "therapy", "direction", "level", "citations", "confirmed"]))
     for e in kb.entries:
@@ -404,6 +417,35 @@ def cmd_kb_show(args: argparse.Namespace) -> int:
             continue
         print("\t".join([e.id, ",".join(e.tumor_types), e.biomarker_text(), e.therapy, e.direction, e.level,
                          str(len(e.citations)), "yes" if e.confirmed else f"no: {e.unconfirmed}"]))
+    return EXIT_OK
+
+
+def _show_changes(args: argparse.Namespace) -> int:
+    """What was added, removed or changed since a release (its snapshot) or since another evidence directory."""
+    from .evidence.kb import compare_releases, default_kb_dir, read_snapshot, release_snapshot, release_snapshots
+
+    kb_dir = Path(str(args.kb_dir or default_kb_dir()))
+    version, current = release_snapshot(kb_dir)
+    if args.since and Path(args.since).is_dir():
+        since, previous = release_snapshot(args.since)
+        since = f"{since} ({args.since})"
+    else:
+        snapshots = release_snapshots(kb_dir) or release_snapshots(default_kb_dir())
+        earlier = [v for v in snapshots if v != version]
+        since = args.since or (earlier[-1] if earlier else "")
+        if since not in snapshots:
+            raise UsageError(f"--since {since or '(none)'}: no snapshot of that release",
+                             hint=f"releases with a snapshot: {', '.join(snapshots) or 'none'}; or give an "
+                                  "evidence directory; snapshots are written by "
+                                  "workflow/scripts/evidence_release_snapshot.py")
+        previous = read_snapshot(snapshots[since])
+    changes = compare_releases(previous, current)
+    print("\t".join(["change", "kind", "id", "file"]))
+    for row in changes:
+        print("\t".join(row))
+    counts = {c: sum(1 for row in changes if row[0] == c) for c in ("added", "removed", "changed")}
+    print(f"evidence base {version} since {since}: " + ", ".join(f"{n} {c}" for c, n in counts.items()),
+          file=sys.stderr)
     return EXIT_OK
 
 
@@ -487,11 +529,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_match)
 
     kb = sub.add_parser("kb", help="the evidence base").add_subparsers(dest="kb_command", required=True)
-    k = kb.add_parser("validate", help="schema, genes, residues, OncoTree codes, citations, duplicates")
+    k = kb.add_parser("validate", help="schema, genes, residues, OncoTree codes, citations, duplicates; "
+                                       "warns about entries due for review")
     k.add_argument("--kb-dir", help="evidence directory (default: the shipped one)")
+    k.add_argument("--as-of", type=_iso_date_arg, metavar="YYYY-MM-DD",
+                   help="date the review ages are counted to (default: today)")
     k.set_defaults(func=cmd_kb_validate)
     k = kb.add_parser("show", help="list the entries")
     k.add_argument("--gene", help="only entries naming this gene")
+    k.add_argument("--changes", action="store_true",
+                   help="list entries and drug classes added, removed or changed since the previous release")
+    k.add_argument("--since", metavar="VERSION|DIR",
+                   help="with --changes: a release with a snapshot (resources/evidence/releases/), or an "
+                        "evidence directory to compare with (default: the release before this one)")
     k.add_argument("--kb-dir", help="evidence directory (default: the shipped one)")
     k.set_defaults(func=cmd_kb_show)
     from .evidence.civic import add_civic_parser

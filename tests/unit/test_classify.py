@@ -51,6 +51,20 @@ def test_low_vaf_tp53_in_plasma_is_a_possible_clonal_haematopoiesis_call(panels)
     assert high["caveats"].tolist() == [""]
 
 
+def test_clonal_haematopoiesis_genes_come_from_the_cited_list(panels):
+    from krasannot.annotate.classify import load_clonal_haematopoiesis_genes
+
+    # Magee et al. 2025: >= 18% of plasma variants of CH origin in these genes, ~2-7% in the RAS/RAF/EGFR genes
+    assert load_clonal_haematopoiesis_genes() == ("TP53", "BRCA2", "BRCA1", "ATM")
+    plasma = _classified(panels, ["BRCA2 p.E1493*", "ATM p.R3008C", "NRAS Q61K", "BRAF V600E"],
+                         specimen="plasma", vaf=0.03)
+    assert plasma["caveats"].tolist() == ["low_vaf;possible_clonal_haematopoiesis",
+                                          "low_vaf;possible_clonal_haematopoiesis", "low_vaf", "low_vaf"]
+    # a germline-level BRCA2 call in plasma is not a CH suspect
+    germline_like = _classified(panels, ["BRCA2 p.E1493*"], specimen="plasma", vaf=0.48)
+    assert germline_like["caveats"].tolist() == [""]
+
+
 def test_summary_states_wild_type_only_where_assayed(panels):
     annotated = _classified(panels, ["KRAS G12C", "STK11 Q37*"]).assign(sample="S")
     summary = summarize_samples(annotated).iloc[0]

@@ -21,10 +21,21 @@ PROTEIN_ALTERING = (M.FUNCTIONAL_LOSS_OF_FUNCTION, M.FUNCTIONAL_MISSENSE, M.FUNC
 COMUTATION_GENES = ("STK11", "KEAP1", "TP53")
 PASSING_FILTERS = ("PASS", ".", "")
 LOW_VAF = 0.05  # below this a call is shown with a low_vaf caveat (tissue panels' usual limit of detection)
-# clonal haematopoiesis: TP53 is among the genes most often mutated in blood cells, and such calls sit at
-# low VAF in plasma (Razavi et al., Nat Med 2019, PMID 31768066); a possible, not a proven, CH call
-CH_GENES = ("TP53",)
+# clonal haematopoiesis: blood-cell variants sit at low VAF in plasma (Razavi et al., Nat Med 2019, PMID 31768066);
+# which panel genes are CH-prone is data, with its source: resources/hotspots/clonal_haematopoiesis_genes.tsv.
+# A possible, not a proven, CH call
 CH_MAX_VAF = 0.10
+
+
+def load_clonal_haematopoiesis_genes() -> tuple[str, ...]:
+    """Genes whose low-VAF plasma calls are flagged possible_clonal_haematopoiesis (flag = yes in the TSV)."""
+    path = resources.files("krasannot.resources").joinpath("hotspots/clonal_haematopoiesis_genes.tsv")
+    with path.open("r", encoding="utf-8") as handle:
+        table = pd.read_csv(handle, sep="\t", comment="#", dtype=str)
+    return tuple(table.loc[table["flag"] == "yes", "gene"])
+
+
+CH_GENES = load_clonal_haematopoiesis_genes()
 
 
 def load_recurrent_residues() -> pd.DataFrame:
@@ -120,7 +131,8 @@ def classify_comutation(annotated: pd.DataFrame) -> pd.DataFrame:
 
 def flag_caveats(annotated: pd.DataFrame, specimen: str = "tissue") -> pd.DataFrame:
     """caveats a reader of the call should see: filtered, low_vaf, possible_clonal_haematopoiesis
-    (a low-VAF TP53 call in plasma: a specimen of plasma, or a call from a ctDNA table)."""
+    (a low-VAF call in a CH-prone gene such as TP53 or BRCA2 in plasma: a specimen of plasma, or a call
+    from a ctDNA table)."""
     vaf = pd.to_numeric(annotated[C.VAF], errors="coerce")
     flags = {
         "filtered": ~annotated[C.FILTER].fillna("").astype(str).isin(PASSING_FILTERS),

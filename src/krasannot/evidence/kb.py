@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import datetime as dt
 import json
 import re
@@ -334,6 +335,8 @@ def validate_kb(kb: KnowledgeBase, panel_proteins: dict[str, str], known_genes: 
         for code in entry.tumor_types + entry.excluded_tumor_types:
             if code != TUMOUR_AGNOSTIC and code not in kb.oncotree.names:
                 problems.append(f"{where}: tumour type {code} is not in the OncoTree subset")
+        if _iso_date(entry.last_reviewed) is None:
+            problems.append(f"{where}: last_reviewed {entry.last_reviewed!r} is not a date (YYYY-MM-DD)")
         if not entry.confirmed and not entry.unconfirmed:
             problems.append(f"{where}: confirmed is false but `unconfirmed` does not say what")
         for term in entry.terms():
@@ -378,3 +381,103 @@ def _term_problems(term: Term, where: str, proteins: dict[str, str], known: set[
     if term.partner and term.partner not in known:
         problems.append(f"{where}: {term.text}: unknown partner gene {term.partner}")
     return problems
+
+
+# How long a review holds, by level: trial-stage evidence moves within months, labels and guidelines within a
+# year. `kb validate` warns (it does not fail) past these ages.
+REVIEW_MONTHS = {"investigational": 6}
+REVIEW_MONTHS_DEFAULT = 12
+
+
+def _iso_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    last_day = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last_day))
+
+
+def stale_entries(kb: KnowledgeBase, as_of: dt.date) -> list[str]:
+    """One warning per entry whose last_reviewed is older than its level's review interval on `as_of`."""
+    warnings = []
+    for entry in kb.entries:
+        reviewed = _iso_date(entry.last_reviewed)
+        months = REVIEW_MONTHS.get(entry.level, REVIEW_MONTHS_DEFAULT)
+        if reviewed is not None and reviewed < _months_before(as_of, months):
+            warnings.append(f"{entry.path}: {entry.id}: last reviewed {reviewed}, more than {months} months before "
+                            f"{as_of} (level {entry.level}): re-check its sources, then set last_reviewed")
+    return warnings
+
+
+# A release snapshot: one row per entry and drug class of a released evidence base, with a hash of its content
+# (resources/evidence/releases/VERSION.tsv, written by workflow/scripts/evidence_release_snapshot.py).
+RELEASES_DIR = "releases"
+SNAPSHOT_COLUMNS = ("kind", "id", "file", "sha256")
+
+
+def _content_hash(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+
+
+def release_snapshot(directory) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """(version, rows) of an evidence directory, read as plain YAML so that any earlier schema reads too.
+
+    The hash of an entry leaves out last_reviewed: a re-review that changes nothing else is no change."""
+    version, rows = "", []
+    for path in sorted(Path(str(directory)).glob("*.yaml")):
+        if path.name == SAFETY_RULES_FILE:
+            continue
+        try:
+            data = _plain(yaml.safe_load(path.read_text("utf-8")) or {})
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ReferenceDataError(f"{path}: not readable YAML: {exc}") from None
+        version = str(data.get("version", version))
+        rows += [("drug_class", name, path.name, _content_hash(sorted(members)))
+                 for name, members in data.get("drug_classes", {}).items()]
+        rows += [("entry", raw["id"], path.name,
+                  _content_hash({k: v for k, v in raw.items() if k != "last_reviewed"}))
+                 for raw in data.get("entries", [])]
+    return version, rows
+
+
+def write_snapshot(rows, out: Path, header: str) -> None:
+    lines = [f"# {line}" for line in header.splitlines()] + ["\t".join(SNAPSHOT_COLUMNS)]
+    lines += ["\t".join(row) for row in sorted(rows)]
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_snapshot(path: Path) -> list[tuple[str, str, str, str]]:
+    lines = [line for line in Path(path).read_text("utf-8").splitlines() if line and not line.startswith("#")]
+    if not lines or tuple(lines[0].split("\t")) != SNAPSHOT_COLUMNS:
+        raise ReferenceDataError(f"{path}: not a release snapshot (header {', '.join(SNAPSHOT_COLUMNS)})")
+    rows = [tuple(line.split("\t")) for line in lines[1:]]
+    bad = next((i for i, row in enumerate(rows, start=2) if len(row) != len(SNAPSHOT_COLUMNS)), None)
+    if bad:
+        raise ReferenceDataError(f"{path}: line {bad}: expected {len(SNAPSHOT_COLUMNS)} tab-separated columns")
+    return rows
+
+
+def release_snapshots(directory) -> dict[str, Path]:
+    """version -> snapshot file of the releases folder beside the entries (oldest first)."""
+    folder = Path(str(directory)) / RELEASES_DIR
+    return {p.stem: p for p in sorted(folder.glob("*.tsv"), key=lambda p: _version_key(p.stem))}
+
+
+def _version_key(version: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in version.split("."))
+
+
+def compare_releases(old_rows, new_rows) -> list[tuple[str, str, str, str]]:
+    """(change, kind, id, file) for what was added, removed or changed between two snapshots."""
+    old = {(kind, id_): (file, digest) for kind, id_, file, digest in old_rows}
+    new = {(kind, id_): (file, digest) for kind, id_, file, digest in new_rows}
+    changes = [("added", *key, new[key][0]) for key in new.keys() - old.keys()]
+    changes += [("removed", *key, old[key][0]) for key in old.keys() - new.keys()]
+    changes += [("changed", *key, new[key][0]) for key in new.keys() & old.keys() if new[key][1] != old[key][1]]
+    return sorted(changes, key=lambda c: (c[1] != "drug_class", c[3], c[0], c[2]))
