@@ -54,14 +54,13 @@ def classify_germline(annotated: pd.DataFrame) -> pd.DataFrame:
     """origin: germline_polymorphism (or known_benign, by the list's tier) for a call on the common germline
     list, matched on gene and c. change (on the p. change for a call by name, which has no c.)."""
     table = load_common_germline()
-    tier = np.where(table["evidence"].str.startswith("AF>="), ORIGIN_POLYMORPHISM, ORIGIN_KNOWN_BENIGN)
-    by_c = dict(zip(zip(table["gene"], table["hgvsc"]), tier))
-    by_p = dict(zip(zip(table["gene"], table["hgvsp_short"]), tier))
-    gene = annotated[C.GENE].fillna("").astype(str)
+    tier = pd.Series(np.where(table["evidence"].str.startswith("AF>="), ORIGIN_POLYMORPHISM, ORIGIN_KNOWN_BENIGN))
+    by_c = dict(zip(table["gene"] + " " + table["hgvsc"], tier))
+    by_p = dict(zip(table["gene"] + " " + table["hgvsp_short"], tier))
+    gene = annotated[C.GENE].fillna("").astype(str) + " "
     hgvsc = annotated[C.HGVSC].fillna("").astype(str)
-    hgvsp = annotated[C.HGVSP_SHORT].fillna("").astype(str)
-    listed = np.array([by_c.get((g, c), "") if c else by_p.get((g, p), "") for g, c, p in zip(gene, hgvsc, hgvsp)],
-                      dtype=object)
+    listed = (gene + hgvsc).map(by_c).where(hgvsc != "", (gene + annotated[C.HGVSP_SHORT].fillna("").astype(str))
+                                            .map(by_p)).fillna("").to_numpy(dtype=object)
     variant = (annotated[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT).to_numpy()
     origin = annotated[C.ORIGIN].fillna("").astype(str).to_numpy(dtype=object)
     return annotated.assign(**{C.ORIGIN: np.where(variant & (listed != ""), listed, origin)})
