@@ -237,3 +237,18 @@ def test_msk_lung_kras_wild_type_assessed_equals_panel_kras_minus_mutant(tmp_pat
     assert set(summary.loc[summary["kras_status"] == "not_assessed", "sample"]) == samples - panel_lists_kras - kras_mutant
     # gene-level assessment of the co-mutation genes too (all three MSK-IMPACT panels list them)
     assert (summary["tp53_status"] != "not_assessed").all()
+
+
+def test_annotate_with_targets_records_what_assessment_rests_on(tmp_path):
+    vcf = write_vcf(tmp_path / "crc.vcf", "CRC-1", CRC_RECORDS)
+    bed = exon_bed(tmp_path / "crc.bed", CRC_EXONS)
+    out = tmp_path / "crc.tsv"
+    assert main(["annotate", str(vcf), "--targets", str(bed), "--out", str(out)]) == 0
+    summary = json.loads((tmp_path / "crc.summary.json").read_text())
+    assert summary["assessed_by"] == [{"kind": "targets", "path": str(bed), "level": "codon", "min_depth": None,
+                                       "depth_given": False}]
+    maf = tmp_path / "crc.maf"
+    assert main(["annotate", str(vcf), "--targets", str(bed), "--out", str(maf)]) == 0
+    body = [line.split("\t") for line in maf.read_text().splitlines() if not line.startswith("#")]
+    # a MAF lists what was found: the assay's not_detected rows stay in the TSV only
+    assert [(r[0], r[8]) for r in body[1:]] == [("APC", "Nonsense_Mutation"), ("TP53", "Missense_Mutation")]

@@ -160,8 +160,9 @@ def assessment_from_targets(targets: Targets, panel: Panel, samples: list[str], 
 
     Per hotspot codon of a panel gene: not_detected when its three bases are inside the targets at
     `min_depth` or more (or with no depth given), not_assessed when inside but shallower. Per gene: one
-    gene-level not_detected row when every coding base is inside the targets at that depth. `called`
-    (sample, gene, residue) are codons with a detected call: no not_detected row contradicts them."""
+    gene-level not_detected row when every coding base is inside the targets at that depth (it stands
+    beside the gene's calls: what was not called there was not detected). `called` (sample, gene, residue)
+    are codons with a detected call: no codon row contradicts them."""
     called = called or set()
     shallow_words = "inside the targets, depth {:.0f} below the minimum {:.0f}"
     residues = recurrent_residues()
@@ -187,7 +188,7 @@ def assessment_from_targets(targets: Targets, panel: Panel, samples: list[str], 
                 continue  # outside the targets: not assessed, and no row says otherwise
             enough = codon_depth >= min_depth
             for sample in samples:
-                if enough and (sample, tx.gene, int(position)) in called:
+                if (sample, tx.gene, int(position)) in called:
                     continue
                 rows.append(_row(sample, tx.gene, contig, f"{tx.gene} {label}",
                                  M.DETECTION_NOT_DETECTED if enough else M.DETECTION_NOT_ASSESSED,
