@@ -373,6 +373,7 @@ def _other_variants(calls: pd.DataFrame, key_findings: dict) -> list[dict]:
 _NOT_ASSAYED = "no call, and the input does not show the gene was assayed: wild-type is not claimed"
 # what a not_detected row rests on, by the source of the row
 _RESTS_ON = {"targets": "target BED", "gene_panel": "panel gene list", "bam": "BAM depth", "ctdna": "ctDNA row"}
+_FOUND_IN = {"vcf": "VCF call", "maf": "MAF row", "bam": "BAM genotype call", "ctdna": "ctDNA row"}
 
 
 def _gene_assessment(calls: pd.DataFrame, key_findings: dict) -> list[dict]:
@@ -391,7 +392,7 @@ def _gene_assessment(calls: pd.DataFrame, key_findings: dict) -> list[dict]:
         rests_on = sorted({_RESTS_ON.get(s, s) for s in rows[C.SOURCE].fillna("") if s})
         if len(found):
             status, words = "detected", "detected: " + ", ".join(dict.fromkeys(found.apply(_call_label, axis=1)))
-            rests_on = sorted({f"{s} call" for s in found[C.SOURCE].fillna("") if s})
+            rests_on = sorted({_FOUND_IN.get(s, f"{s} call") for s in found[C.SOURCE].fillna("") if s})
         elif len(whole):
             status, words = "not_detected", "not detected in the assayed regions (whole gene)"
         elif codons:
