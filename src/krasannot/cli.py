@@ -122,12 +122,15 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         all_calls[C.SAMPLE] = args.sample
         raw_outside = [(spool, args.sample, fmt) for spool, _, fmt in raw_outside]
         samples = [args.sample]
+        # a gene-panel matrix names the sample as the input did (a MAF's Tumor_Sample_Barcode)
+        input_names = {args.sample: args.input_sample or (read_samples[0] if read_samples else args.sample)}
     else:  # every sample read, those without a panel call too: a negative result is a result
         samples = list(dict.fromkeys([s for _, r in reads for s in r.samples]
                                      + [s for s in all_calls[C.SAMPLE].dropna() if s and "," not in s]))
+        input_names = {}
     progress(f"annotating {len(all_calls):,} call(s) in the panel regions")
     annotated = annotate_calls(all_calls, panel, other)
-    assessment, assessed_by = _assessment_rows(args, annotated, panel, build, samples)
+    assessment, assessed_by = _assessment_rows(args, annotated, panel, build, samples, input_names)
     if len(assessment):
         annotated = pd.concat([annotated, annotate_gene_level_calls(with_call_defaults(assessment))],
                               ignore_index=True)
@@ -160,9 +163,10 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
     return _Annotated(annotated, summary, raw_outside, skipped)
 
 
-def _assessment_rows(args: argparse.Namespace, annotated, panel, build: str | None, samples: list[str]):
+def _assessment_rows(args: argparse.Namespace, annotated, panel, build: str | None, samples: list[str],
+                     input_names: dict[str, str]):
     """not_detected / not_assessed rows from --targets (codon level) and --gene-panel (gene level), and
-    what they rest on (for the summary)."""
+    what they rest on (for the summary). `input_names`: a sample's name in the input, where --sample renamed it."""
     import pandas as pd
 
     from .annotate.classify import residue_numbers
@@ -186,7 +190,7 @@ def _assessment_rows(args: argparse.Namespace, annotated, panel, build: str | No
                             "depth_given": targets.has_depth})
     if panel_paths:
         matrix, gene_lists, matrix_path = read_gene_panels(panel_paths)
-        parts.append(assessment_from_gene_panels(matrix, gene_lists, panel, samples, matrix_path))
+        parts.append(assessment_from_gene_panels(matrix, gene_lists, panel, samples, matrix_path, input_names))
         assessed_by.append({"kind": "gene_panel", "path": matrix_path, "level": "gene",
                             "panels": sorted(set(matrix["panel"]) - {"", "NA"})})
     return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), assessed_by

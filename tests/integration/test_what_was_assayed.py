@@ -252,3 +252,16 @@ def test_annotate_with_targets_records_what_assessment_rests_on(tmp_path):
     body = [line.split("\t") for line in maf.read_text().splitlines() if not line.startswith("#")]
     # a MAF lists what was found: the assay's not_detected rows stay in the TSV only
     assert [(r[0], r[8]) for r in body[1:]] == [("APC", "Nonsense_Mutation"), ("TP53", "Missense_Mutation")]
+
+
+def test_run_one_msk_sample_renamed_still_finds_its_panel(tmp_path):
+    """run --input-sample BARCODE --sample ID: the matrix names the barcode, the report the ID."""
+    study = shared_dir() / "validation" / "lung_msk_mind_2020"
+    if not (study / "data_gene_panel_matrix.txt").is_file():
+        pytest.skip("shared validation data not found")
+    report = run(tmp_path, study / "data_mutations.txt", "PT1", "LUAD", "--input-sample", "P-0030323-T01-IM6",
+                 "--gene-panel", str(study / "data_gene_panel_matrix.txt"))
+    by_gene = {a["gene"]: a for a in report["gene_assessment"]}
+    assert by_gene["STK11"] == {"gene": "STK11", "status": "not_detected", "rests_on": "panel gene list",
+                                "assessment": "not detected in the assayed regions (whole gene)"}
+    assert report["key_findings"]["comutations"]["STK11"]["status"] == "wild_type"

@@ -279,13 +279,16 @@ def read_gene_panels(paths: list[str]) -> tuple[pd.DataFrame, dict[str, set[str]
 
 
 def assessment_from_gene_panels(matrix: pd.DataFrame, panels: dict[str, set[str]], panel: Panel,
-                                samples: list[str], matrix_path: str) -> pd.DataFrame:
+                                samples: list[str], matrix_path: str,
+                                input_names: dict[str, str] | None = None) -> pd.DataFrame:
     """One gene-level not_detected row per sample and panel gene its panel lists (gene-level assessment:
-    the gene counts as assayed over its whole coding sequence, as the panel's name says)."""
+    the gene counts as assayed over its whole coding sequence, as the panel's name says). `input_names`
+    maps a sample to its name in the matrix where the two differ."""
     by_sample = dict(zip(matrix[C.SAMPLE], matrix["panel"]))
+    input_names = input_names or {}
     rows = []
     for sample in samples:
-        panel_id = by_sample.get(sample, "")
+        panel_id = by_sample.get(input_names.get(sample, sample), "")
         for tx in panel.transcripts:
             if tx.gene in panels.get(panel_id, ()):
                 rows.append(_row(sample, tx.gene, canonical_contig(tx.chrom), tx.gene, M.DETECTION_NOT_DETECTED,
