@@ -265,3 +265,34 @@ def test_run_one_msk_sample_renamed_still_finds_its_panel(tmp_path):
     assert by_gene["STK11"] == {"gene": "STK11", "status": "not_detected", "rests_on": "panel gene list",
                                 "assessment": "not detected in the assayed regions (whole gene)"}
     assert report["key_findings"]["comutations"]["STK11"]["status"] == "wild_type"
+
+
+def test_sample_sheet_targets_column_reaches_annotate(tmp_path):
+    """The sheet's `targets` column (relative to the sheet) becomes annotate's --targets; a missing file
+    is refused with its line and column."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    snakemake = Path(sys.executable).parent / "snakemake"
+    if not snakemake.exists():
+        pytest.skip("snakemake is not installed beside this Python")
+    sheet_dir = tmp_path / "sheet"
+    sheet_dir.mkdir()
+    write_vcf(sheet_dir / "crc.vcf", "CRC-1", CRC_RECORDS)
+    exon_bed(sheet_dir / "crc.bed", CRC_EXONS)
+    sheet = sheet_dir / "samples.tsv"
+    header = "sample_id\tpatient_id\ttumor_type\tspecimen\ttimepoint\tbuild\tvcf\ttargets\n"
+    sheet.write_text(header + "CRC-1\tP1\tCOADREAD\ttissue\tbaseline\tGRCh38\tcrc.vcf\tcrc.bed\n")
+    config = (repo / "config.yaml").read_text().replace("samples: resources/demo/samples.tsv", f"samples: {sheet}")
+    (tmp_path / "config.yaml").write_text(config)
+    command = [str(snakemake), "-s", str(repo / "Snakefile"), "-n", "-p", "--cores", "1",
+               "results/annotate/CRC-1/CRC-1.annotated.tsv"]
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    text = run.stdout + run.stderr
+    assert run.returncode == 0, text
+    assert f"--targets {sheet_dir / 'crc.bed'}" in text
+    sheet.write_text(header + "CRC-1\tP1\tCOADREAD\ttissue\tbaseline\tGRCh38\tcrc.vcf\tnone.bed\n")
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    assert f"{sheet} line 2 (sample CRC-1), column targets: none.bed not found" in run.stdout + run.stderr
