@@ -60,7 +60,7 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
     import pandas as pd
 
     from .annotate.classify import classify_calls
-    from .annotate.pipeline import annotate_calls, with_call_defaults
+    from .annotate.pipeline import annotate_calls, annotate_gene_level_calls, with_call_defaults
     from .evidence.kb import shipped_kb
     from .io.fusions import structural_records_to_calls
     from .io.inputs import sniff_format, read_any
@@ -122,11 +122,18 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         all_calls[C.SAMPLE] = args.sample
         raw_outside = [(spool, args.sample, fmt) for spool, _, fmt in raw_outside]
         samples = [args.sample]
+        # a gene-panel matrix names the sample as the input did (a MAF's Tumor_Sample_Barcode)
+        input_names = {args.sample: args.input_sample or (read_samples[0] if read_samples else args.sample)}
     else:  # every sample read, those without a panel call too: a negative result is a result
         samples = list(dict.fromkeys([s for _, r in reads for s in r.samples]
                                      + [s for s in all_calls[C.SAMPLE].dropna() if s and "," not in s]))
+        input_names = {}
     progress(f"annotating {len(all_calls):,} call(s) in the panel regions")
     annotated = annotate_calls(all_calls, panel, other)
+    assessment, assessed_by = _assessment_rows(args, annotated, panel, build, samples, input_names)
+    if len(assessment):
+        annotated = pd.concat([annotated, annotate_gene_level_calls(with_call_defaults(assessment))],
+                              ignore_index=True)
     annotated = classify_calls(annotated, specimen=args.specimen)  # resistance only in context: see match
     skipped = pd.concat([r.skipped for _, r in reads] + [empty_skipped()], ignore_index=True)
 
@@ -152,8 +159,42 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         "source_protein_changes": _compare_source_protein(annotated),
         "notes": [f"{path}: records outside the panel regions were skipped through the index and are not listed"
                   for path, r in reads if r.indexed],
+        "assessed_by": assessed_by,
     }
     return _Annotated(annotated, summary, raw_outside, skipped)
+
+
+def _assessment_rows(args: argparse.Namespace, annotated, panel, build: str | None, samples: list[str],
+                     input_names: dict[str, str]):
+    """not_detected / not_assessed rows from --targets (codon level) and --gene-panel (gene level), and
+    what they rest on (for the summary). `input_names`: a sample's name in the input, where --sample renamed it."""
+    import pandas as pd
+
+    from .annotate.classify import residue_numbers
+    from .io.bam import MIN_DEPTH
+    from .io.targets import (assessment_from_gene_panels, assessment_from_targets, read_gene_panels,
+                             read_targets)
+
+    parts, assessed_by = [], []
+    targets_path, panel_paths = getattr(args, "targets", None), getattr(args, "gene_panel", None) or []
+    if (targets_path or panel_paths) and build is None:
+        raise UsageError("--targets and --gene-panel need the genome build, and the inputs do not tell it",
+                         hint="give --build GRCh37 or GRCh38")
+    if targets_path:
+        targets = read_targets(targets_path)
+        min_depth = args.min_target_depth if args.min_target_depth is not None else MIN_DEPTH[args.specimen]
+        detected = annotated[annotated[C.DETECTION] == M.DETECTION_DETECTED]
+        called = set(zip(detected[C.SAMPLE], detected[C.GENE].fillna(""), residue_numbers(detected)))
+        parts.append(assessment_from_targets(targets, panel, samples, min_depth, called))
+        assessed_by.append({"kind": "targets", "path": targets_path, "level": "codon",
+                            "min_depth": min_depth if targets.has_depth else None,
+                            "depth_given": targets.has_depth})
+    if panel_paths:
+        matrix, gene_lists, matrix_path = read_gene_panels(panel_paths)
+        parts.append(assessment_from_gene_panels(matrix, gene_lists, panel, samples, matrix_path, input_names))
+        assessed_by.append({"kind": "gene_panel", "path": matrix_path, "level": "gene",
+                            "panels": sorted(set(matrix["panel"]) - {"", "NA"})})
+    return (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()), assessed_by
 
 
 def _chosen_build(requested: str, reads: list, panels: dict, path: str) -> tuple[str | None, str]:
@@ -449,6 +490,19 @@ def _show_changes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_assay_options(p: argparse.ArgumentParser) -> None:
+    """What the assay covered, for inputs that list only what was found (VCF, MAF)."""
+    p.add_argument("--targets", metavar="BED",
+                   help="the assay's target regions (BED; a 4th column or a mosdepth regions.bed.gz / depth TSV "
+                        "gives depth): hotspot codons inside with no call are not detected (codon-level)")
+    p.add_argument("--min-target-depth", type=at_least(0.0), default=None,
+                   help="depth below which a target region counts as not assessed "
+                        "(default: 60 tissue, 300 plasma, as the genotyper)")
+    p.add_argument("--gene-panel", nargs="+", metavar="FILE",
+                   help="cBioPortal data_gene_panel_matrix.txt and data_gene_panel_<id>.txt files (MSK-IMPACT "
+                        "341/410/468 are shipped): a gene the sample's panel lists is assessed (gene-level)")
+
+
 def _add_match_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tumor-type", required=True, help="OncoTree code: LUAD, NSCLC, COADREAD, PAAD, ...")
     p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue",
@@ -501,6 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reproducible", action="store_true", help="fixed run time in the summary")
     p.add_argument("--reference", help="genome FASTA of the same build: REF checks and shifts use its sequence")
     p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build' instead of the panel")
+    _add_assay_options(p)
     p.add_argument("--no-index", action="store_true",
                    help="stream the whole file even if indexed, listing every record outside the panel")
     p.set_defaults(func=cmd_annotate)
@@ -517,6 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", help="genome FASTA of the same build")
     p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build'")
     p.add_argument("--no-index", action="store_true", help="stream whole files even if indexed")
+    _add_assay_options(p)
     p.add_argument("--reproducible", action="store_true", help="fixed run time: byte-identical outputs")
     _add_match_options(p)
     p.set_defaults(func=cmd_run)

@@ -60,6 +60,8 @@ def test_panel_rows_agree_with_vep_and_vcf2maf(tmp_path):
     assert set(vep_panel["input_line"]) - set(joined["input_line"]) == {"18"}
     summary = json.loads((tmp_path / "ours.summary.json").read_text())
     assert summary["rows_by_status"]["duplicate_record"] == 1
+    assert ours.loc[ours["input_line"] == "15", "status_detail"].iloc[0].endswith(
+        "(test_output.vep_isoforms.maf:15, test_output.vep_isoforms.maf:18)")
 
     ids = vs.panel_transcript_ids("GRCh37")
     ours_tx = joined.apply(lambda r: vs.accession(r["Transcript_ID_vep"]) in ids[r["Hugo_Symbol"]], axis=1)

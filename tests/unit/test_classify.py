@@ -34,10 +34,12 @@ def test_classes_of_real_alleles(panels):
             ("p.E746_A750del", "inframe", True, "", ""),
             ("p.V600E", "missense", True, "", ""),
             ("p.H1047R", "missense", True, "", ""),
-            ("p.P72R", "missense", False, "", "missense"),
+            # rs1042522, a common germline polymorphism (resources/germline): listed, never a co-mutation
+            ("p.P72R", "missense", False, "", ""),
             ("p.D194Y", "loss_of_function", False, "", "loss_of_function"),   # DFG aspartate: kinase-dead
             ("p.D176N", "loss_of_function", False, "", "loss_of_function"),   # catalytic-loop aspartate
-            ("p.F354L", "missense", False, "", "missense"),   # not on the list: a missense, not a loss
+            # not on the loss list: a missense, not a loss; and this SNV is not the listed benign c.1062C>G
+            ("p.F354L", "missense", False, "", "missense"),
             ("p.R71L", "missense", False, "", "missense"),
         ], build
 
@@ -47,7 +49,7 @@ def test_low_vaf_tp53_in_plasma_is_a_possible_clonal_haematopoiesis_call(panels)
     assert plasma["caveats"].tolist() == ["low_vaf;possible_clonal_haematopoiesis", "low_vaf"]
     tissue = _classified(panels, ["TP53 R273H"], specimen="tissue", vaf=0.02)
     assert tissue["caveats"].tolist() == ["low_vaf"]
-    high = _classified(panels, ["TP53 R273H"], specimen="plasma", vaf=0.4)
+    high = _classified(panels, ["TP53 R273H"], specimen="plasma", vaf=0.3)
     assert high["caveats"].tolist() == [""]
 
 
@@ -60,9 +62,17 @@ def test_clonal_haematopoiesis_genes_come_from_the_cited_list(panels):
                          specimen="plasma", vaf=0.03)
     assert plasma["caveats"].tolist() == ["low_vaf;possible_clonal_haematopoiesis",
                                           "low_vaf;possible_clonal_haematopoiesis", "low_vaf", "low_vaf"]
-    # a germline-level BRCA2 call in plasma is not a CH suspect
+    # a germline-level BRCA2 call in plasma is not a CH suspect (it may be germline)
     germline_like = _classified(panels, ["BRCA2 p.E1493*"], specimen="plasma", vaf=0.48)
-    assert germline_like["caveats"].tolist() == [""]
+    assert germline_like["caveats"].tolist() == ["possible_germline"]
+
+
+def test_possible_germline_is_a_caveat_near_50_or_100_percent_in_predisposition_genes(panels):
+    """Tumour-only (origin not given): VAF 40-60 % or >= 90 % in TP53/BRCA2/STK11...; KRAS never."""
+    for vaf, expected in ((0.5, "possible_germline"), (0.95, "possible_germline"), (0.3, ""), (0.7, "")):
+        got = _classified(panels, ["TP53 R273H", "BRCA2 Q3026*", "KRAS G12C"], vaf=vaf)
+        assert got["caveats"].tolist() == [expected, expected, ""], vaf
+        assert got["comutation"].tolist()[0] == "missense"  # a caveat, never a filter
 
 
 def test_summary_states_wild_type_only_where_assayed(panels):

@@ -4,7 +4,8 @@
 
 rule annotate:
     input:
-        annotate_inputs,
+        calls=annotate_inputs,
+        targets=annotate_targets,
     output:
         annotated="results/annotate/{sample}/{sample}.annotated.tsv",
         summary="results/annotate/{sample}/{sample}.annotated.summary.json",
@@ -12,6 +13,7 @@ rule annotate:
         krasannot=KRASANNOT,
         build=report_build,
         input_sample=annotate_input_sample_arg,
+        targets=annotate_targets_arg,
         specimen=lambda wildcards: sample_row(wildcards)["specimen"],
         reproducible="--reproducible" if config["reproducible"] else "",
         reference=f"--reference {config['genotype']['reference']}" if config["genotype"]["reference"] else "",
@@ -24,6 +26,6 @@ rule annotate:
         mem_mb=2000,
         runtime=30,
     shell:
-        "{params.krasannot} annotate {input} --build {params.build} --out {output.annotated} {params.input_sample}"
+        "{params.krasannot} annotate {input.calls} {params.targets} --build {params.build} --out {output.annotated} {params.input_sample}"
         " --sample {wildcards.sample}"
         " --specimen {params.specimen} {params.reproducible} {params.reference} > {log} 2>&1"

@@ -17,6 +17,8 @@ SAMPLES_SCHEMA_PATH = os.path.join(workflow.basedir, "workflow", "schemas", "sam
 with open(SAMPLES_SCHEMA_PATH, encoding="utf-8") as _handle:
     SAMPLES_SCHEMA = json.load(_handle)
 INPUT_COLUMNS = ["vcf", "maf", "bam", "ctdna", "cna", "fusions"]
+# files that say what the assay covered (not calls): checked and resolved like the inputs
+PATH_COLUMNS = INPUT_COLUMNS + ["targets"]
 # a patient's samples are compared in this order (the schema's own list of timepoints)
 TIMEPOINT_ORDER = SAMPLES_SCHEMA["properties"]["timepoint"]["enum"]
 ALIGNMENT_INDEX_SUFFIXES = {".bam": (".bai", ".csi"), ".cram": (".crai",)}
@@ -72,7 +74,7 @@ def _path_problems(record: dict, line: int, sheet: str, sheet_dir: str) -> list[
     """Input paths that do not exist (relative to the sheet's directory) or lack their index."""
     problems = []
     where = f"{sheet} line {line} (sample {record['sample_id']})"
-    for column in INPUT_COLUMNS:
+    for column in PATH_COLUMNS:
         given = record.get(column, "")
         if not given:
             continue
@@ -130,11 +132,11 @@ def load_sample_sheet(sheet: str) -> pd.DataFrame:
                             + "\n  ".join(problems))
     # snakemake's own check, on what is filled, sets schema defaults
     validate(raw.replace("", None), "../schemas/samples.schema.json")
-    for column in INPUT_COLUMNS + ["prior_therapies", "msi_high", "tmb"]:
+    for column in PATH_COLUMNS + ["prior_therapies", "msi_high", "tmb"]:
         if column not in raw:
             raw[column] = ""
         raw[column] = raw[column].fillna("")
-    for column in INPUT_COLUMNS:
+    for column in PATH_COLUMNS:
         raw[column] = [os.path.normpath(os.path.join(sheet_dir, p)) if p else "" for p in raw[column]]
     raw["timepoint_rank"] = raw["timepoint"].map(TIMEPOINT_ORDER.index)
     return raw.set_index("sample_id", drop=False)
@@ -170,6 +172,17 @@ def annotate_inputs(wildcards) -> list[str]:
     if row["bam"]:
         files.append(f"results/ingest/{wildcards.sample}/{wildcards.sample}.calls.tsv")
     return files
+
+
+def annotate_targets(wildcards) -> list[str]:
+    """The sample's target regions (BED or coverage file), if the sheet gives them."""
+    targets = sample_row(wildcards)["targets"]
+    return [targets] if targets else []
+
+
+def annotate_targets_arg(wildcards) -> str:
+    targets = sample_row(wildcards)["targets"]
+    return f"--targets {targets}" if targets else ""
 
 
 def annotate_input_sample_arg(wildcards) -> str:

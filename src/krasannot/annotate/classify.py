@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import columns as C
 from .. import models as M
+from ..io.targets import recurrent_residues
 
 LOSS_OF_FUNCTION_TERMS = ("stop_gained", "frameshift_variant", "splice_acceptor_variant", "splice_donor_variant",
                           "start_lost", "transcript_ablation")
@@ -25,6 +26,15 @@ LOW_VAF = 0.05  # below this a call is shown with a low_vaf caveat (tissue panel
 # which panel genes are CH-prone is data, with its source: resources/hotspots/clonal_haematopoiesis_genes.tsv.
 # A possible, not a proven, CH call
 CH_MAX_VAF = 0.10
+# germline: a call on the shipped list (resources/germline/common_germline.tsv) is a polymorphism, common by
+# population frequency or known benign in ClinVar; it is listed, never a co-mutation or evidence
+ORIGIN_GERMLINE = "germline"
+ORIGIN_POLYMORPHISM = "germline_polymorphism"   # population AF >= 0.1 % and ClinVar benign
+ORIGIN_KNOWN_BENIGN = "known_benign"            # ClinVar benign, no frequency in the source
+NOT_A_FINDING_ORIGINS = (ORIGIN_POLYMORPHISM, ORIGIN_KNOWN_BENIGN)
+# tumour-only: a VAF near 50 % or 100 % in a gene with known germline pathogenic variants may be germline
+GERMLINE_PREDISPOSITION_GENES = ("BRCA1", "BRCA2", "ATM", "TP53", "CDKN2A", "PTEN", "RB1", "STK11")
+HETEROZYGOUS_VAF, HOMOZYGOUS_VAF = (0.40, 0.60), 0.90
 
 
 def load_clonal_haematopoiesis_genes() -> tuple[str, ...]:
@@ -40,10 +50,31 @@ CH_GENES = load_clonal_haematopoiesis_genes()
 
 def load_recurrent_residues() -> pd.DataFrame:
     """resources/hotspots/recurrent_residues.tsv: gene, residue (G12), with residue number split out."""
-    path = resources.files("krasannot.resources").joinpath("hotspots/recurrent_residues.tsv")
+    return recurrent_residues()
+
+
+def load_common_germline() -> pd.DataFrame:
+    """resources/germline/common_germline.tsv: gene, hgvsp_short, hgvsc, rsid, population_af, source,
+    evidence (the tier: AF>=... rows are common, ClinVar_benign... rows are known benign without a frequency)."""
+    path = resources.files("krasannot.resources").joinpath("germline/common_germline.tsv")
     with path.open("r", encoding="utf-8") as handle:
-        table = pd.read_csv(handle, sep="\t", comment="#", dtype=str)
-    return table.assign(position=table["residue"].str[1:].astype(int))
+        return pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False)
+
+
+def classify_germline(annotated: pd.DataFrame) -> pd.DataFrame:
+    """origin: germline_polymorphism (or known_benign, by the list's tier) for a call on the common germline
+    list, matched on gene and c. change (on the p. change for a call by name, which has no c.)."""
+    table = load_common_germline()
+    tier = pd.Series(np.where(table["evidence"].str.startswith("AF>="), ORIGIN_POLYMORPHISM, ORIGIN_KNOWN_BENIGN))
+    by_c = dict(zip(table["gene"] + " " + table["hgvsc"], tier))
+    by_p = dict(zip(table["gene"] + " " + table["hgvsp_short"], tier))
+    gene = annotated[C.GENE].fillna("").astype(str) + " "
+    hgvsc = annotated[C.HGVSC].fillna("").astype(str)
+    listed = (gene + hgvsc).map(by_c).where(hgvsc != "", (gene + annotated[C.HGVSP_SHORT].fillna("").astype(str))
+                                            .map(by_p)).fillna("").to_numpy(dtype=object)
+    variant = (annotated[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT).to_numpy()
+    origin = annotated[C.ORIGIN].fillna("").astype(str).to_numpy(dtype=object)
+    return annotated.assign(**{C.ORIGIN: np.where(variant & (listed != ""), listed, origin)})
 
 
 def load_lof_missense() -> pd.DataFrame:
@@ -115,26 +146,41 @@ def classify_hotspot(annotated: pd.DataFrame, residues: pd.DataFrame | None = No
 
 def classify_kras_allele(annotated: pd.DataFrame) -> pd.DataFrame:
     """kras_allele: G12C, G13D, Q61H ... for a protein-altering KRAS change."""
-    is_kras = (annotated[C.GENE] == "KRAS") & annotated[C.FUNCTIONAL_CLASS].isin(PROTEIN_ALTERING)
+    is_kras = ((annotated[C.GENE] == "KRAS") & annotated[C.FUNCTIONAL_CLASS].isin(PROTEIN_ALTERING)
+               & ~annotated[C.ORIGIN].isin(NOT_A_FINDING_ORIGINS))
     allele = annotated[C.HGVSP_SHORT].fillna("").astype(str).str.removeprefix("p.")
     return annotated.assign(**{C.KRAS_ALLELE: allele.where(is_kras, "")})
 
 
 def classify_comutation(annotated: pd.DataFrame) -> pd.DataFrame:
-    """comutation for STK11, KEAP1, TP53: loss_of_function, or missense (in-frame changes count as missense)."""
+    """comutation for STK11, KEAP1, TP53: loss_of_function, or missense (in-frame changes count as missense).
+    A germline polymorphism or known-benign change is never a co-mutation."""
     functional = annotated[C.FUNCTIONAL_CLASS]
     comutation = np.select([functional == M.FUNCTIONAL_LOSS_OF_FUNCTION,
                             functional.isin([M.FUNCTIONAL_MISSENSE, M.FUNCTIONAL_INFRAME])],
                            ["loss_of_function", "missense"], "")
-    return annotated.assign(**{C.COMUTATION: np.where(annotated[C.GENE].isin(COMUTATION_GENES), comutation, "")})
+    counts = annotated[C.GENE].isin(COMUTATION_GENES) & ~annotated[C.ORIGIN].isin(NOT_A_FINDING_ORIGINS)
+    return annotated.assign(**{C.COMUTATION: np.where(counts, comutation, "")})
 
 
 def flag_caveats(annotated: pd.DataFrame, specimen: str = "tissue") -> pd.DataFrame:
     """caveats a reader of the call should see: filtered, low_vaf, possible_clonal_haematopoiesis
     (a low-VAF call in a CH-prone gene such as TP53 or BRCA2 in plasma: a specimen of plasma, or a call
-    from a ctDNA table)."""
+    from a ctDNA table); germline ones: common_germline_polymorphism and known_benign (on the shipped list),
+    germline (in the matched normal), possible_germline (tumour-only, VAF near 50 % or 100 % in a
+    predisposition gene: confirm with a normal)."""
     vaf = pd.to_numeric(annotated[C.VAF], errors="coerce")
+    origin = annotated[C.ORIGIN].fillna("").astype(str)
+    detected_variant = ((annotated[C.DETECTION] == M.DETECTION_DETECTED)
+                        & (annotated[C.CALL_TYPE] == M.CALL_TYPE_VARIANT))
+    germline_like = ((vaf >= HETEROZYGOUS_VAF[0]) & (vaf <= HETEROZYGOUS_VAF[1])) | (vaf >= HOMOZYGOUS_VAF)
     flags = {
+        "common_germline_polymorphism": origin == ORIGIN_POLYMORPHISM,
+        "known_benign": origin == ORIGIN_KNOWN_BENIGN,
+        "germline": origin == ORIGIN_GERMLINE,
+        "possible_germline": ((origin == "") & detected_variant & germline_like.fillna(False)
+                              & annotated[C.GENE].isin(GERMLINE_PREDISPOSITION_GENES)
+                              & annotated[C.FUNCTIONAL_CLASS].isin(PROTEIN_ALTERING)),
         "filtered": ~annotated[C.FILTER].fillna("").astype(str).isin(PASSING_FILTERS),
         "low_vaf": (vaf < LOW_VAF).fillna(False) & (annotated[C.DETECTION] != M.DETECTION_NOT_DETECTED),
         "possible_clonal_haematopoiesis": (
@@ -152,6 +198,7 @@ def classify_calls(annotated: pd.DataFrame, specimen: str = "tissue") -> pd.Data
     (evidence.match.contextual_resistance)."""
     missing = {c: "" for c in C.ANNOTATED_TSV_COLUMNS if c not in annotated}  # optional input columns
     out = classify_function(annotated.assign(**missing) if missing else annotated)
+    out = classify_germline(out)
     out = classify_hotspot(out)
     out = classify_kras_allele(out)
     out = classify_comutation(out)
@@ -162,8 +209,10 @@ def classify_calls(annotated: pd.DataFrame, specimen: str = "tissue") -> pd.Data
 
 
 def counted_calls(annotated: pd.DataFrame, include_filtered: bool = False) -> pd.Series:
-    """Rows that are a detected, annotated call (PASS unless include_filtered): what findings are made of."""
-    ok = (annotated[C.STATUS] == M.STATUS_ANNOTATED) & (annotated[C.DETECTION] == M.DETECTION_DETECTED)
+    """Rows that are a detected, annotated call (PASS unless include_filtered): what findings are made of.
+    A germline polymorphism or known-benign change is listed but is no finding: it never counts."""
+    ok = ((annotated[C.STATUS] == M.STATUS_ANNOTATED) & (annotated[C.DETECTION] == M.DETECTION_DETECTED)
+          & ~annotated[C.ORIGIN].isin(NOT_A_FINDING_ORIGINS))
     if not include_filtered:
         ok &= annotated[C.FILTER].fillna("").astype(str).isin(PASSING_FILTERS)
     return ok

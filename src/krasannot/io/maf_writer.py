@@ -125,7 +125,10 @@ def maf_table(annotated: pd.DataFrame, build: str, ensembl_ids: dict[str, str] |
     `ensembl_ids` maps our (RefSeq) transcript to the Ensembl id written as Transcript_ID; the
     RefSeq accession goes to RefSeq.
     """
-    rows = annotated[(annotated[C.STATUS] == M.STATUS_ANNOTATED) & (annotated[C.GENE].fillna("") != "")
+    # a MAF lists what was found: rows saying what was assayed (not_detected, not_assessed) are no mutation
+    found = (annotated[C.DETECTION].fillna("").isin(["", M.DETECTION_DETECTED]) if C.DETECTION in annotated
+             else True)
+    rows = annotated[(annotated[C.STATUS] == M.STATUS_ANNOTATED) & (annotated[C.GENE].fillna("") != "") & found
                      & (annotated[C.CALL_TYPE].fillna(M.CALL_TYPE_VARIANT) == M.CALL_TYPE_VARIANT
                         if C.CALL_TYPE in annotated else True)].reset_index(drop=True)
     text = {column: rows[column].fillna("").astype(str) if column in rows else pd.Series("", index=rows.index)

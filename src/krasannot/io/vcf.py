@@ -578,6 +578,18 @@ def _support(values: dict[str, str], allele: int, ref: str, alt: str) -> tuple[f
     return depth, alt_depth, vaf
 
 
+NORMAL_GERMLINE_VAF = 0.20
+
+
+def _origin_from_normal(fmt: str, normal_field: str, allele: int, ref: str, alt: str) -> str:
+    """germline where the matched normal carries the allele at NORMAL_GERMLINE_VAF or more, somatic where it
+    was read with a lower VAF, "" where the normal gives no VAF."""
+    vaf = _support(_format_values(fmt, normal_field), allele, ref, alt)[2]
+    if vaf != vaf:
+        return ""
+    return "germline" if vaf >= NORMAL_GERMLINE_VAF else "somatic"
+
+
 def _carries(gt: str | None, allele: int) -> bool:
     """Whether a GT holds the allele. No GT field is no evidence against it; a no-call (./.) is
     not a call."""
@@ -586,9 +598,11 @@ def _carries(gt: str | None, allele: int) -> bool:
 
 def _calls_frame(rows: list[dict]) -> pd.DataFrame:
     extra = [C.SOURCE_ENTRIES] if any(C.SOURCE_ENTRIES in r for r in rows[:1]) else []
-    extra += [name for name in (SV_INFO, SV_CN) if any(name in r for r in rows)]
+    extra += [name for name in (SV_INFO, SV_CN, C.ORIGIN) if any(name in r for r in rows)]
     calls = pd.DataFrame(rows, columns=C.CALLS_COLUMNS + [C.STATUS] + extra)
     calls[C.STATUS] = calls[C.STATUS].astype(object).fillna("")
+    if C.ORIGIN in calls:
+        calls[C.ORIGIN] = calls[C.ORIGIN].astype(object).fillna("")
     for name in (C.DEPTH, C.ALT_DEPTH):  # read counts are whole numbers; missing stays missing
         calls[name] = pd.to_numeric(calls[name]).round().astype("Int64")
     return calls
@@ -606,6 +620,8 @@ class _Records:
 def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None, bytes]], samples: list[str],
                       default_sample: str) -> _Records:
     sample_index = [header.samples.index(s) for s in samples]
+    # the matched normal decides origin: present there at NORMAL_GERMLINE_VAF or more is germline
+    normal_index = header.samples.index(header.normal_sample) if header.normal_sample in header.samples else None
     formats = annotation_formats(header.meta_lines)  # VEP CSQ / SnpEff ANN, if the VCF has them
     out = _Records()
     rows = out.rows
@@ -650,7 +666,9 @@ def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None
                     gt = values["PGT"]  # Mutect2: physical phasing beside an unphased GT
                 rows.append({**base, C.SAMPLE: name, C.DEPTH: depth, C.ALT_DEPTH: alt_depth, C.VAF: vaf,
                              C.GENOTYPE: gt or "", C.PHASE_SET: "" if phase_set == "." else phase_set,
-                             **({SV_CN: values.get("CN", "")} if structural else {})})
+                             **({SV_CN: values.get("CN", "")} if structural else {}),
+                             **({C.ORIGIN: _origin_from_normal(fmt, f[9 + normal_index], allele, ref, alt)}
+                                if normal_index is not None else {})})
             if not carriers:  # still accounted for: listed once, under the samples read, with the reason
                 rows.append({**base, C.SAMPLE: ",".join(samples), C.STATUS: M.STATUS_NOT_CARRIED})
     return out

@@ -26,7 +26,7 @@ import pandas as pd
 from .. import __version__
 from .. import columns as C
 from .. import models as M
-from ..annotate.classify import describe_call
+from ..annotate.classify import NOT_A_FINDING_ORIGINS, describe_call
 from ..errors import InputFormatError, KrasannotError, UsageError
 
 SCHEMA_VERSION = "1.0.0"
@@ -128,6 +128,11 @@ DISPLAY_NAMES = {
     "BRAFi_CRC_intrinsic": "intrinsic resistance to BRAF inhibitor monotherapy in colorectal cancer",
     # caveat codes (matcher and evidence entries)
     "low_vaf": "low VAF",
+    "common_germline_polymorphism": "common germline polymorphism",
+    "germline_polymorphism": "common germline polymorphism",
+    "known_benign": "known benign (ClinVar; no population frequency in the shipped list)",
+    "possible_germline": "possible germline: confirm with a normal sample",
+    "germline": "germline (present in the matched normal)",
     "possible_clonal_haematopoiesis": "possible clonal haematopoiesis",
     "filtered": "caller filter not PASS",
     "not_assessed": "not assessed",
@@ -366,6 +371,37 @@ def _other_variants(calls: pd.DataFrame, key_findings: dict) -> list[dict]:
 
 
 _NOT_ASSAYED = "no call, and the input does not show the gene was assayed: wild-type is not claimed"
+# what a not_detected row rests on, by the source of the row
+_RESTS_ON = {"targets": "target BED", "gene_panel": "panel gene list", "bam": "BAM depth", "ctdna": "ctDNA row"}
+_FOUND_IN = {"vcf": "VCF call", "maf": "MAF row", "bam": "BAM genotype call", "ctdna": "ctDNA row"}
+
+
+def _gene_assessment(calls: pd.DataFrame, key_findings: dict) -> list[dict]:
+    """Per gene of interest (KRAS, STK11, KEAP1, TP53, and any gene an assay row names): detected, not
+    detected in the assayed regions, or not assessed, and what the assessment rests on."""
+    reportable = calls[_is_reportable(calls) & ~calls[C.ORIGIN].isin(NOT_A_FINDING_ORIGINS)]
+    reportable = reportable[~reportable[C.FUNCTIONAL_CLASS].isin([M.FUNCTIONAL_SYNONYMOUS, M.FUNCTIONAL_NON_CODING])]
+    assay = calls[calls[C.DETECTION].isin([M.DETECTION_NOT_DETECTED, M.DETECTION_NOT_ASSESSED])]
+    genes = list(dict.fromkeys(list(KEY_GENES) + [g for g in assay[C.GENE] if g]))
+    out = []
+    for gene in genes:
+        found = reportable[reportable[C.GENE] == gene]
+        rows = assay[(assay[C.GENE] == gene) & (assay[C.DETECTION] == M.DETECTION_NOT_DETECTED)]
+        whole = rows[rows[C.ALTERATION].fillna("") == gene]
+        codons = [a.split(" ", 1)[1] for a in rows[C.ALTERATION].fillna("") if a.startswith(gene + " ")]
+        rests_on = sorted({_RESTS_ON.get(s, s) for s in rows[C.SOURCE].fillna("") if s})
+        if len(found):
+            status, words = "detected", "detected: " + ", ".join(dict.fromkeys(found.apply(_call_label, axis=1)))
+            rests_on = sorted({_FOUND_IN.get(s, f"{s} call") for s in found[C.SOURCE].fillna("") if s})
+        elif len(whole):
+            status, words = "not_detected", "not detected in the assayed regions (whole gene)"
+        elif codons:
+            status, words = "not_detected", ("not detected in the assayed regions (codons "
+                                             + ", ".join(dict.fromkeys(codons)) + ")")
+        else:
+            status, words = "not_assessed", "not assessed"
+        out.append({"gene": gene, "status": status, "assessment": words, "rests_on": ", ".join(rests_on)})
+    return out
 
 
 def _not_assessed(calls: pd.DataFrame, key_findings: dict, matches: pd.DataFrame) -> list[dict]:
@@ -458,9 +494,12 @@ def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[di
     records_read = provenance.get("records_read")
     outside = by_status.get(M.STATUS_OUTSIDE_PANEL)
     outside = int(outside) if outside is not None else None
-    # synonymous and non-coding variants are listed in the report but are not alterations
-    silent = reportable[C.FUNCTIONAL_CLASS].isin([M.FUNCTIONAL_SYNONYMOUS, M.FUNCTIONAL_NON_CODING])
-    labels = list(dict.fromkeys(reportable[~silent].apply(_call_label, axis=1))) if (~silent).any() else []
+    # synonymous and non-coding variants, and germline polymorphisms, are listed in the report but are not
+    # alterations
+    polymorphism = reportable[C.ORIGIN].isin(NOT_A_FINDING_ORIGINS)
+    silent = reportable[C.FUNCTIONAL_CLASS].isin([M.FUNCTIONAL_SYNONYMOUS, M.FUNCTIONAL_NON_CODING]) & ~polymorphism
+    finding = ~silent & ~polymorphism
+    labels = list(dict.fromkeys(reportable[finding].apply(_call_label, axis=1))) if finding.any() else []
     regions = f"{len(genes)} panel genes" if genes else "the transcript bundle's genes"
     read = (f"{_count_words(records_read, 'records read', 'record read')}, "
             f"{_count_words(outside, 'outside these genes')}")
@@ -471,6 +510,10 @@ def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[di
         found = f"No alteration found in the panel genes ({regions}; {read})."
     if silent.any():
         found += f" {int(silent.sum())} synonymous or non-coding variant{'s' if silent.sum() > 1 else ''} listed below."
+    if polymorphism.any():
+        found += (f" {int(polymorphism.sum())} common germline polymorphism{'s' if polymorphism.sum() > 1 else ''} "
+                  "or known benign variant" + ("s" if polymorphism.sum() > 1 else "")
+                  + " listed below, not counted as alterations.")
     not_assessed = ([] if key_findings["kras"]["status"] != "not_assessed" else ["KRAS codons 12, 13 and 61"]) + [
         g for g, f in key_findings["comutations"].items() if f["status"] == "not_assessed"]
     unassessed = (f" Not assessed: {', '.join(not_assessed)} (the input does not show they were assayed, so "
@@ -515,6 +558,7 @@ def build_report(calls: pd.DataFrame, matches: pd.DataFrame, summary: dict, *, s
         "matches": _match_groups(match_records),
         "other_variants": _other_variants(calls, key_findings),
         "not_assessed": _not_assessed(calls, key_findings, matches),
+        "gene_assessment": _gene_assessment(calls, key_findings),
         "provenance": {
             "krasannot_version": provenance.get("krasannot_version", __version__),
             "evidence_base": provenance.get("evidence_base", {"version": None, "released": None}),
