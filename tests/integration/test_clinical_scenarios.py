@@ -234,3 +234,16 @@ def test_krasannot_run_on_each_scenario_table(tmp_path, name):
     html = (outdir / f"{name}.report.html").read_text()
     for internal in ("anti_PD1_PDL1", "G12Ci_acquired", "ICI_poor_outcome", "seed 00"):
         assert internal not in html
+
+
+def test_a_combination_given_for_the_alteration_is_no_conflict_with_its_drug_alone(tmp_path):
+    """BRAF V600E CRC: encorafenib + cetuximab is given for V600E, which defeats cetuximab alone: no conflict.
+    CRC G12C with Y96D after sotorasib: sotorasib + panitumumab is in conflict with Y96D's sotorasib resistance."""
+    matches, _ = run_scenario(tmp_path, "BRAF\tV600E\tSNV\t0.3\n", "COADREAD")
+    combination = matches[matches["therapy"] == "encorafenib + cetuximab"].iloc[0]
+    assert combination["direction"] == "sensitive" and combination["conflict"] == ""
+    assert "cetuximab" in set(matches.loc[matches["direction"] == "resistant", "therapy"])
+    matches, _ = run_scenario(tmp_path, "KRAS\tG12C\tSNV\t0.3\nKRAS\tY96D\tSNV\t0.05\n", "COADREAD",
+                              "--prior-therapy", "sotorasib")
+    combination = matches[matches["therapy"] == "sotorasib + panitumumab"].iloc[0]
+    assert "resistant for sotorasib" in combination["conflict"]

@@ -498,7 +498,12 @@ def _setting_text(entry: Entry, kb: KnowledgeBase) -> str:
 
 
 def _conflicts(matches: pd.DataFrame) -> list[str]:
-    """For each row: the entries of the same sample that point the other way for one of its drugs."""
+    """For each row: the entries of the same sample that point the other way for one of its drugs.
+
+    A combination is not in conflict with resistance to one of its drugs alone when that resistance rests
+    only on calls the combination is itself given for (encorafenib + cetuximab for BRAF V600E, beside
+    V600E's resistance to cetuximab alone); the same regimen, or resistance from another call (KRAS Y96D
+    against sotorasib + panitumumab), is a conflict."""
     matched = matches[matches[C.ASSESSMENT] == "matched"]
     # only a sample with matched rows of both directions can hold a conflict
     both = set(matched.loc[matched[C.DIRECTION] == "sensitive", C.SAMPLE]) & set(
@@ -506,23 +511,31 @@ def _conflicts(matches: pd.DataFrame) -> list[str]:
     if not both:
         return [""] * len(matches)
     matched = matched[matched[C.SAMPLE].isin(both)]
-    by_drug: dict[tuple, dict[str, list[str]]] = {}
-    for sample, drugs, direction, entry_id in zip(matched[C.SAMPLE], matched["_drugs"], matched[C.DIRECTION],
-                                                  matched[C.EVIDENCE_ID]):
-        for drug in drugs:
-            by_drug.setdefault((sample, drug.lower()), {}).setdefault(direction, []).append(entry_id)
+    by_drug: dict[tuple, dict[str, list[tuple]]] = {}
+    for sample, drugs, direction, entry_id, calls in zip(matched[C.SAMPLE], matched["_drugs"], matched[C.DIRECTION],
+                                                         matched[C.EVIDENCE_ID], matched[C.MATCHED_CALLS]):
+        regimen, called = frozenset(d.lower() for d in drugs), frozenset(str(calls).split("; "))
+        for drug in regimen:
+            by_drug.setdefault((sample, drug), {}).setdefault(direction, []).append((entry_id, regimen, called))
     out = []
     opposite = {"sensitive": "resistant", "resistant": "sensitive"}
-    for sample, drugs, direction, assessment in zip(matches[C.SAMPLE], matches["_drugs"], matches[C.DIRECTION],
-                                                    matches[C.ASSESSMENT]):
-        if sample not in both:
+    for sample, drugs, direction, assessment, calls in zip(matches[C.SAMPLE], matches["_drugs"],
+                                                           matches[C.DIRECTION], matches[C.ASSESSMENT],
+                                                           matches[C.MATCHED_CALLS]):
+        other = opposite.get(direction)
+        if sample not in both or not other or assessment != "matched":
             out.append("")
             continue
-        other = opposite.get(direction)
-        against = {d: by_drug.get((sample, d.lower()), {}).get(other, []) for d in drugs}
-        against = {d: ids for d, ids in against.items() if ids}
-        out.append("; ".join(f"{other} for {d}: {', '.join(sorted(ids))}" for d, ids in against.items())
-                   if other and against and assessment == "matched" else "")
+        regimen, called = frozenset(d.lower() for d in drugs), frozenset(str(calls).split("; "))
+        against = {}
+        for drug in drugs:
+            for entry_id, other_regimen, other_called in by_drug.get((sample, drug.lower()), {}).get(other, []):
+                sensitive, resistant = ((regimen, called), (other_regimen, other_called)) \
+                    if direction == "sensitive" else ((other_regimen, other_called), (regimen, called))
+                if sensitive[0] != resistant[0] and resistant[1] <= sensitive[1]:
+                    continue  # the combination is given for the very alteration that defeats the drug alone
+                against.setdefault(drug, []).append(entry_id)
+        out.append("; ".join(f"{other} for {d}: {', '.join(sorted(ids))}" for d, ids in against.items()))
     return out
 
 
