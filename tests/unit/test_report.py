@@ -332,6 +332,11 @@ def test_negative_result_is_a_full_report(annotated, tmp_path):
     assert result["not_assessed"] == ["KRAS codons 12, 13 and 61", "STK11", "KEAP1", "TP53"]
     assert "pembrolizumab (approved)" in result["therapies"] and "nivolumab (approved)" in result["therapies"]
     assert not any("cetuximab" in t for t in result["therapies"])  # its RAS wild-type term was not assayed
+    # options that need a test first come after every matched one, under their own heading
+    needs = [g["needs_assay"] for g in report["matches"] if g["direction"] == "sensitive"]
+    assert needs == sorted(needs) and needs[0] is False and needs[-1] is True
+    assert {m["therapy"] for g in report["matches"] if g["needs_assay"] for m in g["matches"]} >= {
+        "cetuximab", "panitumumab"}
     assert report["qc"]["panel_calls"] == 0 and report["other_variants"] == []
     regions = {r["region"] for r in report["not_assessed"]}
     assert {"KRAS codons 12, 13 and 61", "STK11", "KEAP1", "TP53"} <= regions
@@ -339,6 +344,7 @@ def test_negative_result_is_a_full_report(annotated, tmp_path):
     assert html.index('<section id="result">') < html.index('<section id="sample">')
     statement = html[html.index('<p id="result-statement">'):].split("</p>")[0]
     assert "No alteration found in the panel genes." in statement
+    assert "only if confirmed by an assay" in html
     assert "KRAS not assessed" in html and "Therapy matches that apply: " in html and "dostarlimab (approved)" in html
     assert "<td>3</td>" in html  # records outside the panel genes
     assert (tmp_path / "NEG.calls.tsv").read_text().count("\n") == 1  # header only

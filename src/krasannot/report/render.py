@@ -160,7 +160,8 @@ _CITATION_SEPARATOR = re.compile(r"(?i);\s+|;(?=PMID|NCT\d|doi:|FDA\s|seed\s|URL
 DIRECTION_ORDER = ("sensitive", "resistant", "prognostic")
 MATCH_ORDER_TEXT = ("Ordered by rank within each direction (treatment options first, then resistance, then "
                     "prognostic findings): level of evidence, then on-label before off-label, the setting against "
-                    "the prior therapies, then clonal dominance.")
+                    "the prior therapies, then clonal dominance. Options that need a region assayed first come "
+                    "after the matched ones.")
 APPROVED_LEVELS = ("approved", "guideline")
 ON_LABEL = ("on_label", "ancestor")
 
@@ -209,8 +210,11 @@ def sample_matches(matches: pd.DataFrame, sample: str) -> pd.DataFrame:
     frame = frame.where(frame.notna(), "").astype(str)
     frame = frame[frame[C.SAMPLE] == sample]
     direction = frame[C.DIRECTION].map({d: i for i, d in enumerate(DIRECTION_ORDER)}).fillna(len(DIRECTION_ORDER))
-    order = pd.DataFrame({"direction": direction, "rank": _rank_order(frame)})
-    return frame.loc[order.sort_values(["direction", "rank"], kind="stable").index].reset_index(drop=True)
+    # an option whose required wild-type region was not assayed comes after every matched one: it needs a test
+    needs_assay = (frame[C.ASSESSMENT] == "not_assessed").astype(int)
+    order = pd.DataFrame({"direction": direction, "needs_assay": needs_assay, "rank": _rank_order(frame)})
+    return frame.loc[order.sort_values(["direction", "needs_assay", "rank"], kind="stable").index].reset_index(
+        drop=True)
 
 
 @lru_cache(maxsize=1)
@@ -454,8 +458,9 @@ def _match_groups(records: list[dict]) -> list[dict]:
     positions: dict[str, int] = {}
     for record in records:
         positions[record["direction"]] = record["position"] = positions.get(record["direction"], 0) + 1
-        if not groups or (groups[-1]["direction"], groups[-1]["level"]) != (record["direction"], record["level"]):
-            groups.append({"direction": record["direction"], "level": record["level"], "matches": []})
+        key = (record["direction"], record["assessment"] == "not_assessed", record["level"])
+        if not groups or (groups[-1]["direction"], groups[-1]["needs_assay"], groups[-1]["level"]) != key:
+            groups.append({"direction": key[0], "needs_assay": key[1], "level": key[2], "matches": []})
         groups[-1]["matches"].append(record)
     return groups
 
