@@ -46,7 +46,7 @@ KA_FIELDS = [
     ("KA_FUNCTIONAL_CLASS", C.FUNCTIONAL_CLASS, "Functional class of the change"),
     ("KA_COMUTATION", C.COMUTATION, "STK11/KEAP1/TP53 co-mutation class"),
     ("KA_RESISTANCE", C.RESISTANCE,
-     "Resistant matches of this sample that rest on the call (its tumour type, co-alterations and prior therapy), joined by &"),
+     "This sample's resistant matches resting on the call (tumour type, co-alterations, prior therapy), joined by &"),
     ("KA_CAVEATS", C.CAVEATS, "Caveats (filtered, low_vaf, possible_clonal_haematopoiesis), joined by &"),
 ]
 
