@@ -419,7 +419,7 @@ def test_resistance_comes_from_matched_rows_only_and_prognostic_is_not_resistanc
     findings = report["key_findings"]
     assert findings["resistance"] == [] and findings["resistance_calls"] == []
     assert [f["statement"] for f in findings["prognostic"]] == [
-        "STK11 p.Q37*: prognostic for outcome on anti-PD-1/PD-L1 immunotherapy in this tumour type, not a "
+        "STK11 p.Q37*: prognostic for outcome on anti-PD-1/PD-L1 antibodies in this tumour type, not a "
         "resistance finding (luad-stk11-anti-pd1-prognostic, prognostic, clinical evidence)"]
     html = written[".report.html"].read_text()
     assert "resistant to" not in html and "no resistance evidence applies" in html
@@ -485,7 +485,7 @@ def test_html_shows_no_internal_identifier(tmp_path):
 
 
 def test_human_names_for_ids_and_fallback():
-    assert human("anti_PD1_PDL1") == "anti-PD-1/PD-L1 immunotherapy"
+    assert human("anti_PD1_PDL1") == "anti-PD-1/PD-L1 antibodies"  # the evidence base's class name
     assert human("resistance_standard") == "resistance, standard-of-care evidence"
     assert human("G12Ci_acquired") == "acquired resistance to KRAS G12C inhibitors"
     assert human("some_new_class") == "some new class"

@@ -80,8 +80,9 @@ def _split(value, sep: str = ";") -> list[str]:
     return [part.strip() for part in _text(value).split(sep) if part.strip()]
 
 
-# Every internal identifier a report may meet (levels, drug classes, resistance tags, caveat codes,
-# statuses), with the words a reader sees; an id not listed is shown with its underscores as spaces.
+# Every internal identifier a report may meet (levels, resistance tags, caveat codes, statuses), with the
+# words a reader sees; drug classes are named by the evidence base (kb.yaml drug_class_names). An id not
+# listed is shown with its underscores as spaces.
 DISPLAY_NAMES = {
     # evidence levels (evidence/levels.py) and directions
     "approved": "approved",
@@ -101,25 +102,6 @@ DISPLAY_NAMES = {
     "off_label": "off-label: evidence is from another tumour type",
     "tumour_agnostic": "any solid tumour (tumour-agnostic)",
     "tumor_agnostic": "any solid tumour (tumour-agnostic)",
-    # drug classes (resources/evidence/kb.yaml)
-    "KRAS_G12C_inhibitor": "KRAS G12C inhibitors",
-    "KRAS_G12D_inhibitor": "KRAS G12D inhibitors",
-    "RAS_ON_inhibitor": "RAS(ON) inhibitors",
-    "anti_EGFR": "anti-EGFR antibodies",
-    "EGFR_TKI": "EGFR tyrosine kinase inhibitors",
-    "EGFR_TKI_1st_gen": "first-generation EGFR tyrosine kinase inhibitors",
-    "EGFR_TKI_2nd_gen": "second-generation EGFR tyrosine kinase inhibitors",
-    "EGFR_TKI_3rd_gen": "third-generation EGFR tyrosine kinase inhibitors",
-    "ALK_TKI": "ALK inhibitors",
-    "ROS1_TKI": "ROS1 inhibitors",
-    "TRK_inhibitor": "TRK inhibitors",
-    "RET_inhibitor": "RET inhibitors",
-    "MET_TKI": "MET inhibitors",
-    "BRAF_inhibitor": "BRAF inhibitors",
-    "MEK_inhibitor": "MEK inhibitors",
-    "anti_HER2": "HER2-directed therapies",
-    "PARP_inhibitor": "PARP inhibitors",
-    "anti_PD1_PDL1": "anti-PD-1/PD-L1 immunotherapy",
     # resistance tags of older annotated tables
     "G12Ci_acquired": "acquired resistance to KRAS G12C inhibitors",
     "antiEGFR": "resistance to anti-EGFR antibodies",
@@ -172,13 +154,14 @@ def human(text) -> str:
     A token is an id if it has an underscore or is a listed id that is not a plain lower-case word
     ('antiEGFR'); plain words ('approved') inside prose stay as they are."""
     text = _text(text)
-    if text in DISPLAY_NAMES:
-        return DISPLAY_NAMES[text]
+    names = _display_names()
+    if text in names:
+        return names[text]
 
     def replace(match: re.Match) -> str:
         token = match.group(0)
-        if token in DISPLAY_NAMES and ("_" in token or not token.islower()):
-            return DISPLAY_NAMES[token]
+        if token in names and ("_" in token or not token.islower()):
+            return names[token]
         return token.replace("_", " ") if "_" in token else token
 
     return _ID_TOKEN.sub(replace, text)
@@ -215,6 +198,17 @@ def sample_matches(matches: pd.DataFrame, sample: str) -> pd.DataFrame:
     order = pd.DataFrame({"direction": direction, "needs_assay": needs_assay, "rank": _rank_order(frame)})
     return frame.loc[order.sort_values(["direction", "needs_assay", "rank"], kind="stable").index].reset_index(
         drop=True)
+
+
+@lru_cache(maxsize=1)
+def _display_names() -> dict[str, str]:
+    """DISPLAY_NAMES with the evidence base's drug-class names, the same words the matches table uses."""
+    try:
+        from ..evidence.kb import shipped_kb
+
+        return {**DISPLAY_NAMES, **shipped_kb().class_names}
+    except KrasannotError:  # a broken evidence base: classes are then shown with underscores as spaces
+        return dict(DISPLAY_NAMES)
 
 
 @lru_cache(maxsize=1)
