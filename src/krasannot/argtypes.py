@@ -1,8 +1,9 @@
-"""argparse value types that refuse out-of-range numbers with a message naming the range."""
+"""argparse value types that refuse out-of-range numbers (naming the range) and malformed dates."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import math
 
 
@@ -33,3 +34,11 @@ def fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text} is not a fraction between 0 and 1")
     return value
+
+
+def iso_date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD (`kb validate --as-of`)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None

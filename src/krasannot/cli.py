@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from . import columns as C
 from . import models as M
-from .argtypes import at_least
+from .argtypes import at_least, iso_date
 from .errors import KrasannotError, UsageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -421,13 +421,6 @@ def _panel_genes() -> tuple[dict[str, str], set[str]]:
     return proteins, set(proteins) | set(gene_loci("GRCh38")["gene"])
 
 
-def _iso_date_arg(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def cmd_kb_validate(args: argparse.Namespace) -> int:
     from .evidence.kb import load_kb, stale_entries, validate_kb
 
@@ -506,7 +499,7 @@ def _add_assay_options(p: argparse.ArgumentParser) -> None:
 def _add_match_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tumor-type", required=True, help="OncoTree code: LUAD, NSCLC, COADREAD, PAAD, ...")
     p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue",
-                   help="tissue or plasma (plasma flags low-VAF TP53 calls as possible clonal haematopoiesis)")
+                   help="tissue or plasma (plasma flags low-VAF calls in clonal-haematopoiesis genes such as TP53)")
     p.add_argument("--prior-therapy", help="drugs or classes the patient progressed on: sotorasib,anti_EGFR")
     p.add_argument("--msi-high", action="store_true", help="the sample is MSI-high / dMMR")
     p.add_argument("--tmb", type=at_least(0.0), default=float("nan"),
@@ -551,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-sample", help="which sample of a multi-sample input to read (a VCF column, a MAF's "
                                           "Tumor_Sample_Barcode; default: ##tumor_sample, TUMOR, or all)")
     p.add_argument("--specimen", choices=["tissue", "plasma"], default="tissue",
-                   help="plasma flags low-VAF TP53 calls as possible clonal haematopoiesis")
+                   help="plasma flags low-VAF calls in clonal-haematopoiesis genes such as TP53")
     p.add_argument("--reproducible", action="store_true", help="fixed run time in the summary")
     p.add_argument("--reference", help="genome FASTA of the same build: REF checks and shifts use its sequence")
     p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build' instead of the panel")
@@ -588,7 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     k = kb.add_parser("validate", help="schema, genes, residues, OncoTree codes, citations, duplicates; "
                                        "warns about entries due for review")
     k.add_argument("--kb-dir", help="evidence directory (default: the shipped one)")
-    k.add_argument("--as-of", type=_iso_date_arg, metavar="YYYY-MM-DD",
+    k.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD",
                    help="date the review ages are counted to (default: today)")
     k.set_defaults(func=cmd_kb_validate)
     k = kb.add_parser("show", help="list the entries")
@@ -621,7 +614,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(text: str) -> str:
-    return text.replace("\r", " ").replace("\n", " ")
+    """A message on one line, whatever line breaks and runs of spaces it holds."""
+    return " ".join(text.split())
 
 
 def _raise_terminated(signum, frame) -> None:
@@ -657,8 +651,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, keep the traceback behind --debug
         if args.debug:
             raise
-        text = " ".join(str(exc).split())[:500]  # one line, whatever the exception holds
-        print(f"krasannot: internal error: {type(exc).__name__}: {text} "
+        print(f"krasannot: internal error: {type(exc).__name__}: {_one_line(str(exc))[:500]} "
               "(rerun with --debug for a traceback and please report it)", file=sys.stderr)
         return EXIT_INTERNAL
     finally:

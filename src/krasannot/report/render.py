@@ -369,6 +369,7 @@ def _other_variants(calls: pd.DataFrame, key_findings: dict) -> list[dict]:
 
 
 _NOT_ASSAYED = "no call, and the input does not show the gene was assayed: wild-type is not claimed"
+KRAS_HOTSPOT_CODONS = "KRAS codons 12, 13 and 61"
 # what a not_detected row rests on, by the source of the row
 _RESTS_ON = {"targets": "target BED", "gene_panel": "panel gene list", "bam": "BAM depth", "ctdna": "ctDNA row"}
 _FOUND_IN = {"vcf": "VCF call", "maf": "MAF row", "bam": "BAM genotype call", "ctdna": "ctDNA row"}
@@ -405,7 +406,7 @@ def _gene_assessment(calls: pd.DataFrame, key_findings: dict) -> list[dict]:
 def _not_assessed(calls: pd.DataFrame, key_findings: dict, matches: pd.DataFrame) -> list[dict]:
     regions = []
     if key_findings["kras"]["status"] == "not_assessed":
-        regions.append({"region": "KRAS codons 12, 13 and 61", "reason": _NOT_ASSAYED})
+        regions.append({"region": KRAS_HOTSPOT_CODONS, "reason": _NOT_ASSAYED})
     for gene, finding in key_findings["comutations"].items():
         if finding["status"] == "not_assessed":
             regions.append({"region": gene, "reason": _NOT_ASSAYED})
@@ -513,7 +514,7 @@ def _result(reportable: pd.DataFrame, key_findings: dict, match_records: list[di
         found += (f" {int(polymorphism.sum())} common germline polymorphism{'s' if polymorphism.sum() > 1 else ''} "
                   "or known benign variant" + ("s" if polymorphism.sum() > 1 else "")
                   + " listed below, not counted as alterations.")
-    not_assessed = ([] if key_findings["kras"]["status"] != "not_assessed" else ["KRAS codons 12, 13 and 61"]) + [
+    not_assessed = ([] if key_findings["kras"]["status"] != "not_assessed" else [KRAS_HOTSPOT_CODONS]) + [
         g for g, f in key_findings["comutations"].items() if f["status"] == "not_assessed"]
     unassessed = (f" Not assessed: {', '.join(not_assessed)} (the input does not show they were assayed, so "
                   "wild-type is not claimed)." if not_assessed else "")
@@ -584,7 +585,6 @@ def template_environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2", "xml", "svg"),
                                             default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters["words"] = lambda text: str(text or "").replace("_", " ")
     env.filters["human"] = human
     env.filters["percent"] = lambda vaf: "" if vaf is None else f"{100 * vaf:.1f}%"
     return env
