@@ -14,6 +14,7 @@ Two sources plug into the same place:
 from __future__ import annotations
 
 import csv
+from abc import ABC, abstractmethod
 from importlib import resources
 from pathlib import Path
 
@@ -31,19 +32,19 @@ def _open_fasta(path: str):
                                  hint="give a FASTA with a .fai index, or one pysam can index") from None
 
 
-class SequenceSource:
-    """Forward-strand genome bases, N where unknown."""
+class SequenceSource(ABC):
+    """Forward-strand genome bases, N where unknown: the shipped gene regions or a genome FASTA."""
 
     name = ""
     is_genome = False   # a whole-genome FASTA: a disagreement with the panel means another build
 
+    @abstractmethod
     def covers(self, contig: str, start: int = 1, end: int = 2**62) -> bool:
         """Does the source hold any base of contig:start-end?"""
-        raise NotImplementedError
 
+    @abstractmethod
     def fetch(self, contig: str, start: int, end: int) -> str:
         """Bases contig:start-end (1-based, inclusive), N outside what the source holds."""
-        raise NotImplementedError
 
 
 class GeneRegionSequence(SequenceSource):
