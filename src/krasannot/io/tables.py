@@ -52,36 +52,30 @@ def read_input_bytes(path: str) -> bytes:
     return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
 
 
+def _usable_folder(folder: Path, name: str, hint: str) -> None:
+    """Create `folder` if missing; UsageError naming it when it is a file, cannot be made or is not writable."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{name} is a file, not a folder", hint=hint)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot create the folder ({exc.strerror})", hint=hint) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{name}: the folder is not writable", hint=hint)
+
+
 def prepare_outdir(outdir: str | os.PathLike, flag: str = "--outdir") -> Path:
     """The output folder, created if missing; UsageError when it is a file or cannot be written."""
     outdir = Path(outdir)
-    if outdir.exists() and not outdir.is_dir():
-        raise UsageError(f"{flag} {outdir} is a file, not a folder", hint=f"give {flag} a folder")
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"{flag} {outdir}: cannot create the folder ({exc.strerror})",
-                         hint=f"give {flag} a folder you can write to") from None
-    if not os.access(outdir, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag} {outdir}: the folder is not writable", hint=f"give {flag} a folder you can write to")
+    _usable_folder(outdir, f"{flag} {outdir}", f"give {flag} a folder you can write to")
     return outdir
 
 
 def check_output_file(path: Path) -> None:
-    """Refuse an output file path that is a folder, or whose folder cannot be made."""
+    """Refuse an output file path that is a folder, or whose folder cannot be made or written."""
     if path.is_dir():
         raise UsageError(f"output {path} is a folder, not a file", hint="give a file path to write")
-    parent = path.parent
-    if parent.exists() and not parent.is_dir():
-        raise UsageError(f"cannot write {path}: {parent} is a file, not a folder", hint="give a path inside a folder")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: cannot create the folder {parent} ({exc.strerror})",
-                         hint="give a path you can write to") from None
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write {path}: the folder {parent} is not writable",
-                         hint="give a path you can write to")
+    _usable_folder(path.parent, f"cannot write {path}: {path.parent}", "give a path you can write to")
 
 
 # staging folders are named .krasannot-<kind>.<host>-<pid>.<random>: a rerun can tell its own
