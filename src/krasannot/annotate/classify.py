@@ -6,6 +6,7 @@ a not_detected hotspot row still says which allele was tested.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 
 import numpy as np
@@ -61,13 +62,19 @@ def load_common_germline() -> pd.DataFrame:
         return pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False)
 
 
+@lru_cache(maxsize=1)
+def _germline_tiers() -> tuple[dict[str, str], dict[str, str]]:
+    """'GENE c.change' -> origin, and 'GENE p.change' -> origin, from the common germline list (read once)."""
+    table = load_common_germline()
+    tier = pd.Series(np.where(table["evidence"].str.startswith("AF>="), ORIGIN_POLYMORPHISM, ORIGIN_KNOWN_BENIGN))
+    return (dict(zip(table["gene"] + " " + table["hgvsc"], tier)),
+            dict(zip(table["gene"] + " " + table["hgvsp_short"], tier)))
+
+
 def classify_germline(annotated: pd.DataFrame) -> pd.DataFrame:
     """origin: germline_polymorphism (or known_benign, by the list's tier) for a call on the common germline
     list, matched on gene and c. change (on the p. change for a call by name, which has no c.)."""
-    table = load_common_germline()
-    tier = pd.Series(np.where(table["evidence"].str.startswith("AF>="), ORIGIN_POLYMORPHISM, ORIGIN_KNOWN_BENIGN))
-    by_c = dict(zip(table["gene"] + " " + table["hgvsc"], tier))
-    by_p = dict(zip(table["gene"] + " " + table["hgvsp_short"], tier))
+    by_c, by_p = _germline_tiers()
     gene = annotated[C.GENE].fillna("").astype(str) + " "
     hgvsc = annotated[C.HGVSC].fillna("").astype(str)
     listed = (gene + hgvsc).map(by_c).where(hgvsc != "", (gene + annotated[C.HGVSP_SHORT].fillna("").astype(str))
@@ -85,14 +92,21 @@ def load_lof_missense() -> pd.DataFrame:
         return pd.read_csv(handle, sep="\t", comment="#", dtype=str)
 
 
-def _curated_loss_of_function(annotated: pd.DataFrame) -> np.ndarray:
-    """Rows whose missense change is on the curated loss-of-function list (a residue, or an exact change)."""
+@lru_cache(maxsize=1)
+def _lof_missense_keys() -> tuple[frozenset, frozenset]:
+    """(gene, exact change) and (gene, residue number) pairs of the curated list (read once)."""
     table = load_lof_missense()
     exact = table["change"].str.startswith("p.")
+    return (frozenset(zip(table.loc[exact, "gene"], table.loc[exact, "change"])),
+            frozenset(zip(table.loc[~exact, "gene"], table.loc[~exact, "change"].str[1:].astype(int))))
+
+
+def _curated_loss_of_function(annotated: pd.DataFrame) -> np.ndarray:
+    """Rows whose missense change is on the curated loss-of-function list (a residue, or an exact change)."""
+    changes, residues = _lof_missense_keys()
     gene = annotated[C.GENE].fillna("").astype(str)
     protein = annotated[C.HGVSP_SHORT].fillna("").astype(str)
-    by_change = pd.Series(list(zip(gene, protein))).isin(set(zip(table.loc[exact, "gene"], table.loc[exact, "change"])))
-    residues = set(zip(table.loc[~exact, "gene"], table.loc[~exact, "change"].str[1:].astype(int)))
+    by_change = pd.Series(list(zip(gene, protein))).isin(changes)
     by_residue = pd.Series(list(zip(gene, residue_numbers(annotated)))).isin(residues)
     return (by_change | by_residue).to_numpy()
 
