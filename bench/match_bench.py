@@ -14,7 +14,7 @@ Steps (one function each):
                      frequencies (for load realism, not epidemiology), plus not_detected rows for
                      plasma hotspot assays and tissue panels that report assayed wild-type genes.
   3. cohort_table    the pool's annotated rows replicated per sample (sample, VAF, FILTER, source set
-                     per call), then the real classify_calls (per specimen) and tag_resistance.
+                     per call), then the real classify_calls (per specimen), as annotate leaves it.
   4. time_match      match_samples on the whole cohort in ONE call, repeated; the median is reported.
   5. time_peers      (a) a naive lookup: pandas merge of detected PASS calls on (gene, hgvsp_short)
                      against the evidence base's exact protein-change terms -- no tumour type, no
@@ -45,7 +45,7 @@ from krasannot import models as M
 from krasannot.annotate.classify import classify_calls
 from krasannot.annotate.pipeline import annotate_calls
 from krasannot.evidence.kb import KnowledgeBase, load_kb
-from krasannot.evidence.match import match_samples, tag_resistance
+from krasannot.evidence.match import match_samples
 from krasannot.io.ctdna import read_ctdna
 from krasannot.reference.bundle import Panel, load_bundled_panel
 
@@ -256,8 +256,8 @@ def draw_cohort(n: int, passenger_keys: list[str], rng: np.random.Generator) -> 
 # ---------------------------------------------------------------------------------------------
 
 def cohort_table(pool: pd.DataFrame, pool_rows: dict[str, np.ndarray], picks: pd.DataFrame,
-                 samples: pd.DataFrame, kb: KnowledgeBase) -> pd.DataFrame:
-    """Pool rows replicated per pick (not_detected rows keep no VAF), classified per specimen, tagged."""
+                 samples: pd.DataFrame) -> pd.DataFrame:
+    """Pool rows replicated per pick (not_detected rows keep no VAF), classified per specimen."""
     counts = np.array([len(pool_rows[k]) for k in picks["key"]])
     row_index = np.concatenate([pool_rows[k] for k in picks["key"]])
     table = pool.iloc[row_index].reset_index(drop=True)
@@ -269,7 +269,7 @@ def cohort_table(pool: pd.DataFrame, pool_rows: dict[str, np.ndarray], picks: pd
     table[C.FILTER] = pick[C.FILTER].to_numpy()
     table[C.SOURCE] = np.where(specimen == "plasma", "ctdna", "vcf")  # where such a call would come from
     parts = [classify_calls(table[specimen.to_numpy() == s], specimen=s) for s in ("tissue", "plasma")]
-    return tag_resistance(pd.concat(parts).sort_index(kind="stable").reset_index(drop=True), kb)
+    return pd.concat(parts).sort_index(kind="stable").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,14 +331,14 @@ def main(argv=None) -> int:
     passengers = [k for k in pool_rows if k.startswith("vus:")]
     start = time.perf_counter()
     samples, picks = draw_cohort(args.samples, passengers, rng)
-    annotated = cohort_table(pool, pool_rows, picks, samples, kb)
+    annotated = cohort_table(pool, pool_rows, picks, samples)
     cohort_seconds = time.perf_counter() - start
     detected = annotated[annotated[C.DETECTION] == M.DETECTION_DETECTED]
     per_sample = detected.groupby(C.SAMPLE).size()
     log(f"pool: {len(pool_rows)} distinct calls, {len(pool)} annotated rows ({pool_seconds:.1f} s); cohort: "
         f"{len(samples)} samples, {len(annotated)} rows, detected calls per sample {per_sample.min()}-"
         f"{per_sample.max()} (mean {per_sample.mean():.1f}), {int((~annotated.index.isin(detected.index)).sum())}"
-        f" not_detected rows ({cohort_seconds:.1f} s to replicate, classify and tag)")
+        f" not_detected rows ({cohort_seconds:.1f} s to replicate and classify)")
 
     if args.profile:
         cProfile.runctx("match_samples(annotated, samples, kb)", globals(), locals(), args.profile)
