@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pysam
 
-from krasannot.io import bam as G
+from krasannot.genotype import caller as G
 from krasannot.reference.builds import CONTIG_LENGTHS
 from krasannot.reference.bundle import load_bundled_panel, reverse_complement
 

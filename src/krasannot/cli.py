@@ -171,7 +171,7 @@ def _assessment_rows(args: argparse.Namespace, annotated, panel, build: str | No
     import pandas as pd
 
     from .annotate.classify import residue_numbers
-    from .io.bam import MIN_DEPTH
+    from .genotype.caller import MIN_DEPTH
     from .io.targets import (assessment_from_gene_panels, assessment_from_targets, read_gene_panels,
                              read_targets)
 
@@ -227,7 +227,8 @@ def _created(args: argparse.Namespace) -> str:
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
-    from .io.tables import check_output_file, write_annotated_tsv, write_json, write_skipped_tsv, write_together
+    from .files import check_output_file, write_json, write_together
+    from .io.tables import write_annotated_tsv, write_skipped_tsv
 
     check_output_file(Path(args.out))  # before any input is read
     with ExitStack() as stack:
@@ -355,7 +356,7 @@ def match_annotated(annotated, args: argparse.Namespace, samples: list[str] | No
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from .io.tables import check_output_file, write_together
+    from .files import check_output_file, write_together
     from .report.render import samples_in_summary
 
     check_output_file(Path(args.out))
@@ -373,7 +374,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pathlib import Path as _Path
 
     from .evidence.oncotree import load_oncotree
-    from .io.tables import prepare_outdir, write_annotated_tsv, write_json, write_skipped_tsv
+    from .files import prepare_outdir, write_json
+    from .io.tables import write_annotated_tsv, write_skipped_tsv
     from .report.render import check_sample_id, write_sample_report
 
     sample = check_sample_id(args.sample)
@@ -552,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-index", action="store_true",
                    help="stream the whole file even if indexed, listing every record outside the panel")
     p.set_defaults(func=cmd_annotate)
-    from .io.bam import register as _register_genotype; _register_genotype(sub)  # noqa: E702
+    from .genotype.caller import register as _register_genotype; _register_genotype(sub)  # noqa: E702
 
     p = sub.add_parser("run", help="annotate, match and report one sample in one command")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="any inputs 'annotate' reads, of one sample")

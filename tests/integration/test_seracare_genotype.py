@@ -7,7 +7,7 @@ import pytest
 
 from conftest import shared_dir
 from krasannot import columns as C
-from krasannot.io import bam as G
+from krasannot.genotype import caller as G
 
 BAM = shared_dir() / "validation" / "seracare_ctdna" / "seracare_5pct.bam"
 HOTSPOTS_TSV = shared_dir() / "validation" / "cancerhotspots"

@@ -9,7 +9,8 @@ import pytest
 
 from krasannot import columns as C
 from krasannot.errors import BuildMismatchError, InputFormatError, UsageError
-from krasannot.io import bam as G
+from krasannot.genotype import caller as G
+from krasannot.io.genotype_calls import looks_like_genotype_calls, read_genotype_calls
 from krasannot.reference.builds import CONTIG_LENGTHS
 from krasannot.reference.bundle import reverse_complement
 
@@ -276,15 +277,15 @@ def test_calls_tsv_written_and_read_back(tmp_path, panel38):
     coverage = pd.read_csv(tmp_path / "out" / "CALLS.coverage.tsv", sep="\t")
     assert coverage.set_index("hotspot").loc["KRAS G12", "assessed"] == "yes"
     with open(out) as handle:
-        assert G.looks_like_genotype_calls(handle.readline())
-    read = G.read_genotype_calls(str(out))
+        assert looks_like_genotype_calls(handle.readline())
+    read = read_genotype_calls(str(out))
     assert read.format == "genotype" and read.samples == ["P1"]
     back = read.calls[read.calls[G.HOTSPOT] == "KRAS G12"].set_index(C.SOURCE_HGVSP_SHORT).loc["p.G12C"]
     assert (back[C.DETECTION], back[C.ALT_DEPTH], back[C.SOURCE]) == ("detected", 20, "bam")
     bad = tmp_path / "bad.tsv"
     bad.write_text(out.read_text().replace("\tdetected\t", "\tmaybe\t", 1))
     with pytest.raises(InputFormatError, match="maybe"):
-        G.read_genotype_calls(str(bad))
+        read_genotype_calls(str(bad))
 
 
 def test_hotspot_list_places_both_builds(panels):

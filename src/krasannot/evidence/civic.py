@@ -518,7 +518,7 @@ def _check_dates(table: pd.DataFrame, path) -> pd.DataFrame:
 
 def write_civic_yaml(result: CivicImport, source: str | Path, out: str | Path) -> None:
     """The entries as one evidence file (no version keys), with a header saying where they come from."""
-    from ..io.tables import atomic_output
+    from ..files import atomic_output
 
     header = [f"# Imported by `krasannot kb import-civic` on {dt.date.today().isoformat()} from {Path(source).name}",
               "# Source: CIViC (https://civicdb.org), CC0 1.0. Mapping: src/krasannot/evidence/civic.py.",

@@ -53,7 +53,7 @@ from .. import models as M
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import BUILDS, CONTIG_LENGTHS, canonical_contig, parse_build
 from .result import ReadResult
-from .tables import file_sha256, read_input_bytes
+from ..files import file_sha256, read_input_bytes
 
 # log2 thresholds (see the module docstring for where they come from)
 LOG2_DEEP_DELETION = -1.2

@@ -24,9 +24,8 @@ from ..errors import InputFormatError, UsageError
 from ..reference.backmap import (KIND_BY_NAME, BackMapped, back_map, parse_codons, protein_short,
                                  split_gene_prefix)
 from ..reference.bundle import Panel
-from .tables import read_input_bytes
+from ..files import file_sha256, read_input_bytes
 from .result import SKIPPED_COLUMNS, ReadResult
-from .tables import file_sha256
 
 CTDNA_CALLS_COLUMNS = (C.CALLS_COLUMNS + C.OPTIONAL_CALL_COLUMNS
                        + [C.GENE, C.STATUS, C.STATUS_DETAIL, C.SOURCE_GENE, C.SOURCE_HGVSP_SHORT])

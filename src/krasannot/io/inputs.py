@@ -33,7 +33,7 @@ def sniff_format(path: str) -> str:
 
     An empty or unreadable file, or one that starts like a VCF, is 'vcf': the VCF reader says what is wrong.
     """
-    from .bam import looks_like_genotype_calls
+    from .genotype_calls import looks_like_genotype_calls
     from .cnv import sniff_copy_number
     from .ctdna import sniff_ctdna
     from .fusions import sniff_fusions
@@ -123,7 +123,7 @@ def read_any(path: str, input_format: str, *, sample: str | None, regions: list,
                           skipped=maf.skipped, notes=maf.notes, warnings=maf.warnings,
                           n_other_samples=maf.n_other_samples)
     if input_format == "genotype":
-        from .bam import read_genotype_calls
+        from .genotype_calls import read_genotype_calls
 
         return read_genotype_calls(path)
     if input_format == "cna":

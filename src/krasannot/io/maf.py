@@ -22,7 +22,7 @@ from .. import models as M
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import CONTIG_LENGTHS, canonical_build, canonical_contig, contig_limits
 from .result import SKIPPED_COLUMNS, empty_skipped, read_notes
-from .tables import file_sha256, read_input_bytes
+from ..files import file_sha256, read_input_bytes
 
 MAF_CALLS_COLUMNS = C.CALLS_COLUMNS + [C.STATUS, C.SOURCE_HGVSP_SHORT, C.SOURCE_TRANSCRIPT, C.SOURCE_GENE]
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import columns as C
 from .. import models as M
-from .tables import atomic_output
+from ..files import atomic_output
 
 MAF_VERSION_LINE = "#version 2.4"
 # GDC MAF columns in vcf2maf's order, then the VEP columns krasannot can fill

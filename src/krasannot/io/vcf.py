@@ -35,7 +35,7 @@ from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_contig, contig_limits
 from .annotations import allele_entries, annotation_formats
 from .result import SKIPPED_COLUMNS, empty_skipped, read_notes
-from .tables import file_sha256, line_aligned
+from ..files import file_sha256, line_aligned
 
 # private calls columns of symbolic/breakend alleles (see io.fusions.structural_records_to_calls)
 SV_INFO = "sv_info"   # the record's INFO

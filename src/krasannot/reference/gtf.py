@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputFormatError, ReferenceDataError, UsageError
-from ..io.tables import file_sha256
+from ..files import file_sha256
 from .builds import BUILDS, CONTIG_LENGTHS, canonical_build, canonical_contig
 from .bundle import Transcript, transcript_from_record, translate, write_bundle
 

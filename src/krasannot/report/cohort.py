@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import columns as C
 from ..errors import InputFormatError, UsageError
-from ..io.tables import prepare_outdir, staging_folder
+from ..files import prepare_outdir, staging_folder
 from . import plots
 from .render import APPROVED_LEVELS, ON_LABEL, _is_reportable, template_environment
 

@@ -41,7 +41,7 @@ from .. import __version__
 from .. import columns as C
 from .. import models as M
 from ..errors import InputFormatError, UsageError
-from ..io.tables import atomic_output
+from ..files import atomic_output
 
 VAF_RISE_ABSOLUTE = 0.05
 VAF_RISE_FOLD = 1.5

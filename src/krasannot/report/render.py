@@ -664,7 +664,7 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
                           specimen=specimen, build=build, provenance=provenance, patient_id=patient_id)
     validate_report(report)
 
-    from ..io.tables import rename_together, staging_folder
+    from ..files import rename_together, staging_folder
 
     extra_outputs = extra_outputs or {}
     targets.update({suffix: confined_path(outdir, sample + suffix) for suffix in extra_outputs})
@@ -713,7 +713,7 @@ def _evidence_base() -> dict:
 
 
 def _sha256(path: str) -> str:
-    from ..io.tables import file_sha256
+    from ..files import file_sha256
 
     return "sha256:" + file_sha256(path)
 

@@ -65,9 +65,9 @@ from .. import models as M
 from ..errors import BuildMismatchError, InputFormatError, ReferenceDataError, UsageError
 from ..reference.builds import BUILDS, build_from_contig_lengths, canonical_contig
 from ..reference.bundle import Panel, reverse_complement, translate
-from .result import ReadResult
+from ..io.genotype_calls import (ALT_FORWARD, ALT_REVERSE, ANNOTATION_STATUS, GENOTYPE_EXTRA_COLUMNS,
+                                 GENOTYPE_TSV_COLUMNS, HOTSPOT, LOD, P_VALUE, SOURCE_BAM)
 
-SOURCE_BAM = "bam"
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC-fail, duplicate, supplementary
 MIN_DEPTH = {"tissue": 60, "plasma": 300}
 MIN_ALT_FRAGMENTS = 3
@@ -86,16 +86,6 @@ MIN_INDEL_ANCHOR = 5    # aligned bases an indel needs on both sides within the 
 WINDOW_GAP = 300        # hotspots closer than this share one fetch
 CODON_KIND, REGION_KIND = "codon", "indel_region"
 
-# extra columns of the genotyper's calls (beside columns.CALLS_COLUMNS)
-HOTSPOT = "hotspot"
-ALT_FORWARD, ALT_REVERSE, P_VALUE, LOD = "alt_forward", "alt_reverse", "p_value", "lod"
-ANNOTATION_STATUS = "annotation_status"
-GENOTYPE_EXTRA_COLUMNS = [ALT_FORWARD, ALT_REVERSE, P_VALUE, LOD, HOTSPOT]
-# CALLS.tsv: `status` is the detection status there
-GENOTYPE_TSV_COLUMNS = [C.SAMPLE, C.CHROM, C.POS, C.REF, C.ALT, C.GENE, C.HGVSP_SHORT, C.STATUS, C.ALT_DEPTH,
-                        C.DEPTH, C.VAF, ALT_FORWARD, ALT_REVERSE, P_VALUE, LOD, HOTSPOT, C.TRANSCRIPT, C.HGVSC,
-                        C.HGVSP, C.CONSEQUENCE, C.FILTER, C.CALL_TYPE, C.SOURCE, C.ALTERATION,
-                        ANNOTATION_STATUS, C.STATUS_DETAIL, C.INPUT_FILE]
 COVERAGE_COLUMNS = ["gene", "residue", HOTSPOT, "kind", "chrom", "start", "end", "depth_min", "depth_median",
                     "min_depth", "assessed"]
 
@@ -956,57 +946,9 @@ def genotype_tsv_frame(annotated: pd.DataFrame) -> pd.DataFrame:
     return out.reindex(columns=GENOTYPE_TSV_COLUMNS)
 
 
-def looks_like_genotype_calls(header_line: str) -> bool:
-    """True for the header of a CALLS.tsv written by `krasannot genotype`."""
-    names = set(header_line.rstrip("\r\n").split("\t"))
-    return {C.SAMPLE, C.CHROM, C.POS, C.REF, C.ALT, C.STATUS, C.ALT_DEPTH, C.DEPTH, C.VAF, ALT_FORWARD,
-            ALT_REVERSE, P_VALUE, LOD}.issubset(names)
-
-
-def read_genotype_calls(path: str) -> ReadResult:
-    """Read a CALLS.tsv back into the calls table (status -> detection; gene and p. kept as source_*)."""
-    from .tables import file_sha256
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            header = handle.readline()
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputFormatError(f"cannot read the genotype calls ({exc})", path=path) from None
-    if not looks_like_genotype_calls(header):
-        raise InputFormatError("not a CALLS.tsv of krasannot genotype (columns missing)", path=path, line=1)
-    bad = ~table[C.STATUS].isin(M.DETECTIONS)
-    if bad.any():
-        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise InputFormatError(f"status {table[C.STATUS][bad].iloc[0]!r} is not one of "
-                               f"{', '.join(M.DETECTIONS)}", path=path, line=line)
-    pos = pd.to_numeric(table[C.POS], errors="coerce")
-    if pos.isna().any():
-        line = int(np.flatnonzero(pos.isna().to_numpy())[0]) + 2
-        raise InputFormatError("pos is not a number", path=path, line=line)
-    calls = pd.DataFrame({
-        C.SAMPLE: table[C.SAMPLE], C.CHROM: table[C.CHROM], C.POS: pos.astype(np.int64),
-        C.VARIANT_ID: ".", C.REF: table[C.REF], C.ALT: table[C.ALT], C.FILTER: table.get(C.FILTER, ""),
-        C.DEPTH: pd.to_numeric(table[C.DEPTH], errors="coerce"),
-        C.ALT_DEPTH: pd.to_numeric(table[C.ALT_DEPTH], errors="coerce"),
-        C.VAF: pd.to_numeric(table[C.VAF], errors="coerce"), C.GENOTYPE: "", C.PHASE_SET: "",
-        C.SOURCE: SOURCE_BAM, C.INPUT_FILE: path, C.INPUT_LINE: np.arange(2, len(table) + 2),
-        C.DETECTION: table[C.STATUS], C.CALL_TYPE: table.get(C.CALL_TYPE, M.CALL_TYPE_VARIANT),
-        C.ALTERATION: table.get(C.ALTERATION, ""),
-        C.SOURCE_GENE: table.get(C.GENE, ""), C.SOURCE_TRANSCRIPT: table.get(C.TRANSCRIPT, ""),
-        C.SOURCE_HGVSP_SHORT: table.get(C.HGVSP_SHORT, ""),
-        ALT_FORWARD: pd.to_numeric(table[ALT_FORWARD], errors="coerce"),
-        ALT_REVERSE: pd.to_numeric(table[ALT_REVERSE], errors="coerce"),
-        P_VALUE: pd.to_numeric(table[P_VALUE], errors="coerce"), LOD: pd.to_numeric(table[LOD], errors="coerce"),
-        HOTSPOT: table.get(HOTSPOT, ""),
-    })
-    return ReadResult(format="genotype", calls=calls, samples=sorted(calls[C.SAMPLE].unique()),
-                      n_records=len(calls), checksum=file_sha256(path))
-
-
 def write_genotype_outputs(annotated: pd.DataFrame, coverage: pd.DataFrame, out: str) -> str:
     """Write CALLS.tsv and CALLS.coverage.tsv atomically; returns the coverage path."""
-    from .tables import atomic_output
+    from ..files import atomic_output
 
     coverage_path = coverage_path_for(out)
     with atomic_output(out) as handle:
