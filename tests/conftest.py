@@ -15,6 +15,15 @@ def shared_dir() -> Path:
     return Path(os.environ.get("KRASANNOT_SHARED", REPO.parent / "shared"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_home(tmp_path_factory):
+    """Checked evidence copies (evidence/checked.py) go to a session tmp folder, never the real home's cache;
+    CLI subprocesses inherit it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def panels():
     return {b: load_bundled_panel(b) for b in ("GRCh37", "GRCh38")}

@@ -84,7 +84,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import InputFormatError
 from .levels import LEVEL_ORDER
@@ -518,6 +517,8 @@ def _check_dates(table: pd.DataFrame, path) -> pd.DataFrame:
 
 def write_civic_yaml(result: CivicImport, source: str | Path, out: str | Path) -> None:
     """The entries as one evidence file (no version keys), with a header saying where they come from."""
+    import yaml   # here, not at the top: only an import writes YAML, and `kb import-civic` sits on every run's parser
+
     from ..files import atomic_output
 
     header = [f"# Imported by `krasannot kb import-civic` on {dt.date.today().isoformat()} from {Path(source).name}",

@@ -1,6 +1,7 @@
 """The evidence base: resources/evidence/*.yaml loaded, checked against kb.schema.json and the panel.
 
-YAML is read with yaml.safe_load only: an evidence file is data and can never run code.
+YAML is read with a safe loader only (read_yaml): an evidence file is data and can never run code.
+The schema check runs once per content: a run loads a checked copy whose key matches the files (checked.py).
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
-import yaml
-
 from ..errors import ReferenceDataError
+from . import checked
 from .levels import LEVELS_BY_DIRECTION
 from .oncotree import TUMOUR_AGNOSTIC, OncoTree, load_oncotree
 
@@ -171,8 +170,15 @@ def _expression_text(expression: tuple) -> str:
     return joined if len(parts) == 1 else f"({joined})"
 
 
-def _schema() -> dict:
-    return json.loads(resources.files("krasannot.evidence").joinpath("kb.schema.json").read_text("utf-8"))
+def _schema_text() -> str:
+    return resources.files("krasannot.evidence").joinpath("kb.schema.json").read_text("utf-8")
+
+
+def read_yaml(text: str):
+    """YAML data with the safe loader: libyaml's (C) where PyYAML was built with it, else the pure-Python one."""
+    import yaml   # here, not at the top: a run that loads a checked copy never parses YAML
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _plain(value):
@@ -267,36 +273,32 @@ def default_kb_dir():
 
 @functools.lru_cache(maxsize=1)
 def shipped_kb() -> KnowledgeBase:
-    """The evidence base the package ships, loaded (and schema-checked) once per process."""
+    """The evidence base the package ships, loaded (from its checked copy, or checked now) once per process."""
     return load_kb()
 
 
-def load_kb(directory=None, extra_files: list[str] | None = None) -> KnowledgeBase:
-    """Every *.yaml of the evidence directory (sorted), checked against the schema, parsed.
-
-    `extra_files` (e.g. a CIViC import) add entries; they never replace a curated entry's id.
-    """
+def evidence_files(directory=None, extra_files: list[str] | None = None) -> list[Path]:
+    """Every *.yaml of the evidence directory (sorted, the safety rules left out), then `extra_files`."""
     directory = Path(str(directory or default_kb_dir()))
     files = sorted(p for p in directory.glob("*.yaml") if p.name != SAFETY_RULES_FILE) + \
         [Path(p) for p in extra_files or []]
     if not files:
         raise ReferenceDataError(f"{directory}: no evidence files (*.yaml)")
-    schema = _schema()
+    return files
+
+
+def load_kb(directory=None, extra_files: list[str] | None = None) -> KnowledgeBase:
+    """Every *.yaml of the evidence directory (sorted), checked against the schema, parsed.
+
+    The schema check is skipped only for content already checked: a checked copy whose key (a hash of these
+    files and the schema) matches (evidence/checked.py). `extra_files` (e.g. a CIViC import) add entries;
+    they never replace a curated entry's id.
+    """
+    files = evidence_files(directory, extra_files)
     entries, classes, version, released = [], {}, "", ""
     class_names: dict[str, str] = {}
     cross_resistance: list[str] = []
-    for path in files:
-        try:
-            data = _plain(yaml.safe_load(path.read_text("utf-8")) or {})
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ReferenceDataError(f"{path}: not readable YAML: {exc}") from None
-        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
-        if errors:
-            first = errors[0]
-            location = "/".join(str(p) for p in first.absolute_path)
-            entry_id = _entry_id_at(data, first.absolute_path)
-            raise ReferenceDataError(f"{path}: {location}{entry_id}: {first.message}",
-                                     hint=f"{len(errors)} schema error(s); see docs/evidence.md")
+    for path, data in zip(files, checked.checked_data(files, _schema_text(), schema_checked_data)):
         version = data.get("version", version)
         released = data.get("released", released)
         classes.update({k: tuple(v) for k, v in data.get("drug_classes", {}).items()})
@@ -305,6 +307,28 @@ def load_kb(directory=None, extra_files: list[str] | None = None) -> KnowledgeBa
         entries += [_entry(raw, str(path.name)) for raw in data.get("entries", [])]
     return KnowledgeBase(entries, classes, version, released, load_oncotree(), [str(p) for p in files],
                          class_names, tuple(dict.fromkeys(cross_resistance)))
+
+
+def schema_checked_data(path: Path, raw: bytes, schema_text: str) -> dict:
+    """One evidence file's bytes parsed as YAML and checked against the schema; ReferenceDataError naming the
+    file, the place and the entry of the first problem."""
+    import jsonschema   # here, not at the top: its import alone costs a tenth of a second
+    import yaml
+
+    try:
+        # decoded and newline-translated as Path.read_text does, so the text is the file's either way
+        data = _plain(read_yaml(raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")) or {})
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ReferenceDataError(f"{path}: not readable YAML: {exc}") from None
+    errors = sorted(jsonschema.Draft202012Validator(json.loads(schema_text)).iter_errors(data),
+                    key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        location = "/".join(str(p) for p in first.absolute_path)
+        entry_id = _entry_id_at(data, first.absolute_path)
+        raise ReferenceDataError(f"{path}: {location}{entry_id}: {first.message}",
+                                 hint=f"{len(errors)} schema error(s); see docs/evidence.md")
+    return data
 
 
 def _entry_id_at(data: dict, path) -> str:
@@ -316,7 +340,13 @@ def _entry_id_at(data: dict, path) -> str:
 
 def validate_kb(kb: KnowledgeBase, panel_proteins: dict[str, str], known_genes: set[str]) -> list[str]:
     """Problems beyond the schema: genes, residues against the reference protein, OncoTree codes,
-    levels against direction, drug classes, duplicates. An empty list means valid."""
+    levels against direction, drug classes, duplicates. An empty list means valid.
+
+    The schema check itself runs again first, on the YAML files as they are now (a ReferenceDataError, as
+    from load_kb): `kb validate` never relies on a checked copy."""
+    schema_text = _schema_text()
+    for path in map(Path, kb.files):
+        schema_checked_data(path, path.read_bytes(), schema_text)
     problems = []
     seen_ids: dict[str, str] = {}
     seen_content: dict[tuple, str] = {}
@@ -429,12 +459,14 @@ def release_snapshot(directory) -> tuple[str, list[tuple[str, str, str, str]]]:
     """(version, rows) of an evidence directory, read as plain YAML so that any earlier schema reads too.
 
     The hash of an entry leaves out last_reviewed: a re-review that changes nothing else is no change."""
+    import yaml
+
     version, rows = "", []
     for path in sorted(Path(str(directory)).glob("*.yaml")):
         if path.name == SAFETY_RULES_FILE:
             continue
         try:
-            data = _plain(yaml.safe_load(path.read_text("utf-8")) or {})
+            data = _plain(read_yaml(path.read_text("utf-8")) or {})
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ReferenceDataError(f"{path}: not readable YAML: {exc}") from None
         version = str(data.get("version", version))

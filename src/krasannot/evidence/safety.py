@@ -13,13 +13,12 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .. import columns as C
 from .. import models as M
 from ..annotate.classify import classify_calls, load_recurrent_residues
 from ..errors import ReferenceDataError
-from .kb import SAFETY_RULES_FILE, KnowledgeBase, Term, _parse_expression
+from .kb import SAFETY_RULES_FILE, KnowledgeBase, Term, _parse_expression, read_yaml
 from .match import CallFacts, call_mask, match_samples, positive_terms, sample_facts
 from .oncotree import TUMOUR_AGNOSTIC
 
@@ -57,7 +56,7 @@ def load_safety_rules(text: str | None = None) -> list[Rule]:
     """The shipped rules (or `text`, a rules file's content), parsed; ReferenceDataError naming the rule."""
     if text is None:
         text = resources.files("krasannot.resources").joinpath(f"evidence/{SAFETY_RULES_FILE}").read_text("utf-8")
-    data = yaml.safe_load(text) or {}
+    data = read_yaml(text) or {}
     rules = []
     for raw in data.get("rules", []):
         where = f"{SAFETY_RULES_FILE}: rule {raw.get('id', '?')}"

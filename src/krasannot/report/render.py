@@ -20,7 +20,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 
 from .. import __version__
@@ -580,6 +579,8 @@ def _package_file(name: str) -> str:
 @lru_cache(maxsize=1)
 def template_environment() -> jinja2.Environment:
     """Jinja2 with autoescape on for every template (.j2 included) and undefined names as errors."""
+    import jinja2   # here, not at the top: only a report renders HTML, and the import costs start-up
+
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: _package_file(f"templates/{name}")),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2", "xml", "svg"),
@@ -702,13 +703,13 @@ def _beside(path: str, old_suffix: str, new_suffix: str) -> Path:
 
 def _evidence_base() -> dict:
     """The bundled evidence base's version and release date (resources/evidence/kb.yaml)."""
-    import yaml
+    from ..evidence.kb import read_yaml
 
     try:
         text = resources.files("krasannot.resources").joinpath("evidence", "kb.yaml").read_text(encoding="utf-8")
     except (FileNotFoundError, ModuleNotFoundError):
         return {"version": None, "released": None}
-    data = yaml.safe_load(text) or {}
+    data = read_yaml(text) or {}
     return {"version": _text(data.get("version")) or None, "released": _text(data.get("released")) or None}
 
 
