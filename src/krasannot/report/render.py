@@ -19,6 +19,7 @@ import urllib.parse
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,6 +28,9 @@ from .. import columns as C
 from .. import models as M
 from ..annotate.classify import NOT_A_FINDING_ORIGINS, describe_call
 from ..errors import InputFormatError, KrasannotError, UsageError
+
+if TYPE_CHECKING:
+    import jinja2
 
 SCHEMA_VERSION = "1.0.0"
 REPRODUCIBLE_RUN_TIME = "1970-01-01T00:00:00Z"
