@@ -1,8 +1,9 @@
 """krasannot: KRAS-centred clinical variant annotation.
 
-The pipeline steps are importable from here (`krasannot.annotate`, `.match`, `.report`, `.run`,
-`.genotype`, `.compare`; see `krasannot.api`). They are loaded on first use, so that
-`import krasannot` (and the command line's start-up) does not import pandas.
+The pipeline steps as Python functions are in `krasannot.api` (`from krasannot import api`;
+`api.annotate`, `api.match`, `api.report`, `api.run`, `api.genotype`, `api.compare`). They are not
+re-exported here: `krasannot.annotate`, `krasannot.report` and `krasannot.genotype` are the
+packages of those steps, and `import krasannot` stays light (no pandas) for the command line.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -11,14 +12,3 @@ try:
     __version__ = version("krasannot")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+source"
-
-_API = ("annotate", "match", "report", "run", "genotype", "compare")
-__all__ = ["__version__", *_API]
-
-
-def __getattr__(name: str):
-    if name in _API:
-        from . import api
-
-        return getattr(api, name)
-    raise AttributeError(f"module 'krasannot' has no attribute {name!r}")

@@ -4,9 +4,9 @@ Each step returns a result holding its tables and writes nothing until its ``wri
 which writes exactly what the matching ``krasannot`` subcommand writes. The keywords follow the
 command line's flags (``--input-sample`` is ``input_sample``, ``--no-index`` is ``no_index``).
 
-    >>> import krasannot
-    >>> with krasannot.annotate("resources/demo/DEMO-LUAD-01.GRCh38.vcf") as annotation:  # doctest: +SKIP
-    ...     matches = krasannot.match(annotation, tumor_type="LUAD")
+    >>> from krasannot import api
+    >>> with api.annotate("resources/demo/DEMO-LUAD-01.GRCh38.vcf") as annotation:  # doctest: +SKIP
+    ...     matches = api.match(annotation, tumor_type="LUAD")
     ...     matches.matches[["sample", "therapy", "level"]]
 
 Library code logs what it is doing on the ``krasannot`` logger (stage messages at INFO, things a
