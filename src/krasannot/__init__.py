@@ -6,9 +6,6 @@ re-exported here: `krasannot.annotate`, `krasannot.report` and `krasannot.genoty
 packages of those steps, and `import krasannot` stays light (no pandas) for the command line.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("krasannot")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+# the one place the version is written (pyproject.toml reads it); a literal, not importlib.metadata,
+# which would cost every command more time than the rest of its start-up
+__version__ = "0.1.0"

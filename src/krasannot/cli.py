@@ -7,7 +7,6 @@ A thin layer over `krasannot.api`: the parsers are built without importing the p
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from . import __version__
@@ -24,15 +23,20 @@ class Terminated(BaseException):
     `finally` removes its temp files and staging folders, as for Ctrl-C."""
 
 
-class _StderrLines(logging.Handler):
-    """The library's log on stderr: warnings always, stages of long work only when a person
-    watches (stderr is a terminal). Looks sys.stderr up at each line (tests swap it)."""
+def _stderr_lines():
+    """A handler for the library's log: on stderr, warnings always, stages of long work only when a
+    person watches (stderr is a terminal); sys.stderr is looked up at each line (tests swap it).
+    Made here, once arguments are parsed, so that --help and --version do not import logging."""
+    import logging
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.WARNING:
-            print(f"krasannot: warning: {record.getMessage()}", file=sys.stderr)
-        elif sys.stderr.isatty():
-            print(f"krasannot: {record.getMessage()}", file=sys.stderr, flush=True)
+    class StderrLines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                print(f"krasannot: warning: {record.getMessage()}", file=sys.stderr)
+            elif sys.stderr.isatty():
+                print(f"krasannot: {record.getMessage()}", file=sys.stderr, flush=True)
+
+    return StderrLines()
 
 
 # ---------------------------------------------------------------- the pipeline steps
@@ -482,7 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_terminated) if on_main_thread else None
-    library_log, handler = logging.getLogger("krasannot"), _StderrLines()
+    import logging
+
+    library_log, handler = logging.getLogger("krasannot"), _stderr_lines()
     before = library_log.level, library_log.propagate
     library_log.addHandler(handler)
     library_log.setLevel(logging.INFO)
