@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ import pandas as pd
 from . import __version__
 from . import columns as C
 from . import models as M
-from .errors import UsageError
+from .errors import InputFormatError, UsageError
 
 log = logging.getLogger("krasannot")
 
@@ -148,8 +149,8 @@ def _annotate(inputs: list[str], stack: ExitStack, *, build, sample, input_sampl
     for path in sorted(inputs, key=lambda p: formats[p] == "ctdna"):
         fmt = formats[path]
         if fmt == "ctdna":
-            chosen = _chosen_build(requested, reads, panels, path)[0]
-            panel_for_table = panels[chosen or "GRCh38"] if (chosen or "GRCh38") in panels else panels.first()
+            wanted = _chosen_build(requested, reads, panels, path)[0] or "GRCh38"
+            panel_for_table = panels[wanted] if wanted in panels else panels.first()
             reads.append((path, read_any(path, fmt, sample=input_sample, regions=[], use_index=False,
                                          on_outside=None, panel=panel_for_table)))
             continue
@@ -290,28 +291,22 @@ def _chosen_build(requested: str, reads: list, panels, path: str) -> tuple[str |
     return choose_build(requested, lengths, _ReferenceVotes(calls, panels), len(calls), path, declared=declared)
 
 
-class _ReferenceVotes(dict):
+class _ReferenceVotes(Mapping):
     """Per build, (REF alleles that match its panel bases, REF alleles checked), counted when first asked
     for: a build the header or --build names is checked against the other build only if its own bases
-    disagree (the wrong-build check)."""
+    disagree (the wrong-build check), so the other build's panel is read only then."""
 
     def __init__(self, calls: pd.DataFrame, panels) -> None:
-        super().__init__()
-        self.calls, self.panels = calls, panels
+        self.calls, self.panels, self._counted = calls, panels, {}
 
-    def __missing__(self, build: str) -> tuple[int, int]:
+    def __getitem__(self, build: str) -> tuple[int, int]:
         from .annotate.normalize import reference_votes
 
-        if build not in self.panels:
-            raise KeyError(build)
-        self[build] = reference_votes(self.calls, [self.panels[build]])[build]
-        return self[build]
-
-    def get(self, build, default=None):
-        try:
-            return self[build]
-        except KeyError:
-            return default
+        if build not in self._counted:
+            if build not in self.panels:
+                raise KeyError(build)
+            self._counted[build] = reference_votes(self.calls, [self.panels[build]])[build]
+        return self._counted[build]
 
     def __iter__(self):
         return iter(self.panels)
@@ -501,8 +496,6 @@ def report(annotated: "Annotation | PathLike", matches: "Matches | PathLike", *,
     annotated, matches = str(annotated), str(matches)
     annotated_table = read_tsv(annotated, "annotated table")
     matches_table = read_tsv(matches, "matches table")
-    from .errors import InputFormatError
-
     for frame, columns, path in ((annotated_table, [C.SAMPLE, C.STATUS, C.GENE], annotated),
                                  (matches_table, [C.SAMPLE, C.LEVEL, C.THERAPY], matches)):
         missing = [c for c in columns if c not in frame]

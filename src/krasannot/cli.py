@@ -112,8 +112,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .files import prepare_outdir
     from .report.render import check_sample_id
 
+    # api.run checks the sample id and tumour type too; here they come first so that the errors
+    # come in the order they always did: sample, tumour type, output folder, then the inputs
     check_sample_id(args.sample)
-    load_oncotree().check(args.tumor_type)  # before any input is read
+    load_oncotree().check(args.tumor_type)
     prepare_outdir(args.outdir)
     keywords = {**_annotate_keywords(args), **_match_keywords(args)}  # both name the specimen
     with api.run(args.inputs, sample=args.sample, patient_id=args.patient_id, **keywords) as result:
