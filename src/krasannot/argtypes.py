@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import re
 
 
 def _number(text: str, kind: type) -> float | int:
@@ -42,3 +43,10 @@ def iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def safe_id(text: str) -> str:
+    """An id that can name files (`compare --patient`): no path separators, no '..'."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", text) or ".." in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a safe id (letters, digits, '.', '_' and '-' only)")
+    return text

@@ -86,3 +86,11 @@ THREE_LETTER = {
     "H": "His", "I": "Ile", "L": "Leu", "K": "Lys", "M": "Met", "F": "Phe", "P": "Pro", "S": "Ser",
     "T": "Thr", "W": "Trp", "Y": "Tyr", "V": "Val", "*": "Ter", "X": "Xaa", "U": "Sec",
 }
+
+# what a sample is (sets the depth of a wild-type claim and the clonal-haematopoiesis flags)
+SPECIMENS = ("tissue", "plasma")
+# the run time --reproducible writes, so that outputs are byte-identical
+REPRODUCIBLE_RUN_TIME = "1970-01-01T00:00:00Z"
+# `compare`: a VAF counts as rising when it grows by at least this much, and by at least this factor
+VAF_RISE_ABSOLUTE = 0.05
+VAF_RISE_FOLD = 1.5

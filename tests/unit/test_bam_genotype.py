@@ -1,13 +1,12 @@
 """`krasannot genotype` on tiny BAM/CRAM files written here with pysam over the bundle's bases."""
 
-import argparse
-
 import numpy as np
 import pandas as pd
 import pysam
 import pytest
 
 from krasannot import columns as C
+from krasannot.cli import build_parser
 from krasannot.errors import BuildMismatchError, InputFormatError, UsageError
 from krasannot.genotype import caller as G
 from krasannot.io.genotype_calls import looks_like_genotype_calls, read_genotype_calls
@@ -260,8 +259,7 @@ def test_calls_tsv_written_and_read_back(tmp_path, panel38):
     writer = Writer(GRCH38_LENGTHS)
     kras_reads(panel38, writer, "12", alt_codon_forward=reverse_complement("TGT"))
     bam = writer.write(tmp_path / "cli.bam")
-    parser = argparse.ArgumentParser()
-    G.register(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     out = tmp_path / "out" / "CALLS.tsv"
     args = parser.parse_args(["genotype", bam, "--build", "GRCh38", "--out", str(out), "--sample", "P1"])
     assert args.func(args) == 0

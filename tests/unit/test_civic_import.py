@@ -281,13 +281,9 @@ def test_real_civic_2018_dump_imports_and_validates(tmp_path):
 
 
 def test_import_civic_subcommand_writes_the_file_and_prints_counts(tmp_path, capsys):
-    import argparse
+    from krasannot.cli import build_parser
 
-    from krasannot.evidence.civic import add_civic_parser
-
-    parser = argparse.ArgumentParser(prog="krasannot")
-    kb_commands = parser.add_subparsers(dest="command").add_parser("kb").add_subparsers(dest="kb_command")
-    add_civic_parser(kb_commands)
+    parser = build_parser()
     source = _write_tsv(tmp_path / "evidence.tsv")
     args = parser.parse_args(["kb", "import-civic", str(source), "--out", str(tmp_path / "civic.yaml")])
     assert args.func(args) == 0

@@ -72,12 +72,10 @@ level, the id of its lowest EID, every EID, PMID and NCT id as citations. The fi
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import json
 import re
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -537,23 +535,3 @@ def import_counts(result: CivicImport) -> list[str]:
              f"({result.n_merged} merged into an entry saying the same thing)",
              f"skipped {n_skipped}:"]
     return lines + [f"  {count:5d}  {reason}" for reason, count in result.skipped.items()]
-
-
-def cmd_kb_import_civic(args: argparse.Namespace) -> int:
-    result = import_civic(args.civic_tsv)
-    write_civic_yaml(result, args.civic_tsv, args.out)
-    print(f"{args.out}: from {args.civic_tsv}", file=sys.stderr)
-    for line in import_counts(result):
-        print(line, file=sys.stderr)
-    return 0
-
-
-def add_civic_parser(kb_subparsers) -> argparse.ArgumentParser:
-    """`kb import-civic CIVIC_TSV --out FILE.yaml` on the `kb` subparsers."""
-    parser = kb_subparsers.add_parser(
-        "import-civic", help="CIViC's ClinicalEvidenceSummaries TSV (CC0) -> an evidence file (source: civic)")
-    parser.add_argument("civic_tsv", metavar="CIVIC_TSV", help="CIViC nightly ClinicalEvidenceSummaries.tsv")
-    parser.add_argument("--out", required=True, help="evidence YAML to write (load it with the evidence base as "
-                                                     "an extra file; it never replaces curated entries)")
-    parser.set_defaults(func=cmd_kb_import_civic)
-    return parser

@@ -48,10 +48,8 @@ The decision
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
@@ -63,7 +61,7 @@ import pandas as pd
 from .. import columns as C
 from .. import models as M
 from ..errors import BuildMismatchError, InputFormatError, ReferenceDataError, UsageError
-from ..reference.builds import BUILDS, build_from_contig_lengths, canonical_contig
+from ..reference.builds import build_from_contig_lengths, canonical_contig
 from ..reference.bundle import Panel, reverse_complement, translate
 from ..io.genotype_calls import (ALT_FORWARD, ALT_REVERSE, ANNOTATION_STATUS, GENOTYPE_EXTRA_COLUMNS,
                                  GENOTYPE_TSV_COLUMNS, HOTSPOT, LOD, P_VALUE, SOURCE_BAM)
@@ -962,58 +960,3 @@ def coverage_path_for(out: str) -> str:
     path = Path(out)
     stem = path.name[:-4] if path.name.endswith(".tsv") else path.name
     return str(path.with_name(stem + ".coverage.tsv"))
-
-
-# --- the command -----------------------------------------------------------------------------
-def cmd_genotype(args: argparse.Namespace) -> int:
-    from ..reference.builds import parse_build
-    from ..reference.bundle import load_bundled_panel
-
-    requested = parse_build(args.build)
-    if requested == "auto":  # the header decides; open_alignments says so if it cannot
-        from ..reference.builds import build_from_contig_lengths as from_lengths
-        import pysam
-
-        try:
-            with pysam.AlignmentFile(args.input, reference_filename=args.reference) as handle:
-                requested = from_lengths(dict(zip(handle.references, handle.lengths)))[0] or "auto"
-        except (OSError, ValueError):
-            pass
-        if requested == "auto":
-            raise UsageError(f"cannot tell the genome build of {args.input} from its header",
-                             hint="give --build GRCh37 or GRCh38")
-    panel = load_bundled_panel(requested)
-    other = load_bundled_panel(next(b for b in BUILDS if b != requested))
-    calls, coverage = genotype_alignments(args.input, panel, reference=args.reference, sample=args.sample,
-                                          specimen=args.specimen, min_mapq=args.min_mapq,
-                                          min_baseq=args.min_baseq)
-    annotated = annotate_genotype_calls(calls, panel, other)
-    coverage_path = write_genotype_outputs(annotated, coverage, args.out)
-    counts = annotated[C.DETECTION].value_counts().to_dict() if len(annotated) else {}
-    detected = annotated[annotated[C.DETECTION] == M.DETECTION_DETECTED] if len(annotated) else annotated
-    listed = ", ".join(f"{g} {p or a} ({v:.1%})" for g, p, a, v in
-                       zip(detected[C.GENE], detected[C.HGVSP_SHORT], detected[C.ALTERATION], detected[C.VAF]))
-    print(f"{args.out}: {len(annotated)} alleles tested at {len(coverage)} hotspots, build {requested}; "
-          f"{counts.get(M.DETECTION_DETECTED, 0)} detected{': ' + listed if listed else ''}; "
-          f"{counts.get(M.DETECTION_NOT_ASSESSED, 0)} not assessed; coverage in {coverage_path}", file=sys.stderr)
-    for note in calls.attrs.get("notes", []):
-        print(f"note: {note}", file=sys.stderr)
-    return 0
-
-
-def register(sub) -> None:
-    """Add `krasannot genotype` to the CLI's subparsers."""
-    from ..argtypes import at_least
-
-    p = sub.add_parser("genotype", help="BAM/CRAM in, the hotspot alleles genotyped (detected / not detected / "
-                                        "not assessed) out")
-    p.add_argument("input", help="coordinate-sorted BAM or CRAM (indexed, or indexed into a temp dir)")
-    p.add_argument("--build", default="auto", help="GRCh37, GRCh38 or auto (from the @SQ lengths)")
-    p.add_argument("--out", required=True, help="CALLS.tsv to write; CALLS.coverage.tsv is written beside it")
-    p.add_argument("--reference", help="genome FASTA of the build (needed for CRAM; widens the background model)")
-    p.add_argument("--sample", help="the sample's ID in the calls (default: the @RG SM tag, else the file name)")
-    p.add_argument("--specimen", choices=sorted(MIN_DEPTH), default="tissue",
-                   help="sets the minimum depth for a wild-type claim (tissue 60, plasma 300 fragments)")
-    p.add_argument("--min-mapq", type=at_least(0, int), default=20, help="skip reads below this mapping quality (0 or more)")
-    p.add_argument("--min-baseq", type=at_least(0, int), default=20, help="ignore bases below this base quality (0 or more)")
-    p.set_defaults(func=cmd_genotype)

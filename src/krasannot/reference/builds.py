@@ -104,7 +104,9 @@ def choose_build(requested: str, header_lengths: dict[str, int], votes: dict[str
     ----------
     requested : a build, or "auto"
     header_lengths : ##contig lengths from the header
-    votes : per build, (REF alleles that match the build's panel bases, REF alleles checked)
+    votes : per build, (REF alleles that match the build's panel bases, REF alleles checked); a mapping
+        that may count a build's votes only when asked for them (the other build's are asked for only when
+        the chosen build's bases disagree)
     n_candidates : calls that fall in either build's panel regions; with none, the build
         cannot change any annotation and may stay undetermined (None)
     declared : the build the input names for itself (a MAF's NCBI_Build), like ##contig lengths
@@ -149,6 +151,8 @@ def _refuse_if_other_build(build: str, votes: dict[str, tuple[int, int]], path: 
 
     other = next(b for b in BUILDS if b != build)
     matches, checked = votes.get(build, (0, 0))
+    if checked and matches / checked >= 0.5:  # neither test below can fire: the other build is not consulted
+        return
     other_matches, other_checked = votes.get(other, (0, 0))  # a --bundle run has no other build
     hint = f"the data looks like {other}: rerun with --build {other}"
     # most REF alleles wrong for this build and right for the other

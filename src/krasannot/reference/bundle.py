@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -306,6 +307,51 @@ def load_bundled_panel(build: str) -> Panel:
     panel.sequence = (GeneRegionSequence(build),)
     panel.source += "; intron and UTR bases of " + ", ".join(panel.sequence[0].genes) + " from the shipped gene regions"
     return panel
+
+
+class PanelsByBuild(Mapping):
+    """Transcript panels by build, each read on first use: a run reads the panel of the build it uses,
+    and the other build's only where a check consults it (the wrong-build check, a REF mismatch).
+
+    With `custom` (a bundle from `krasannot reference build`), that panel is the only one.
+    """
+
+    def __init__(self, custom: Panel | None = None) -> None:
+        self._builds = (custom.build,) if custom else BUILDS
+        self._loaded = {custom.build: custom} if custom else {}
+
+    def __getitem__(self, build: str) -> Panel:
+        if build not in self._builds:
+            raise KeyError(build)
+        if build not in self._loaded:
+            self._loaded[build] = load_bundled_panel(build)
+        return self._loaded[build]
+
+    def __iter__(self):
+        return iter(self._builds)
+
+    def __len__(self) -> int:
+        return len(self._builds)
+
+    def first(self) -> Panel:
+        """The panel to use when no build could be told (the first build's)."""
+        return self[self._builds[0]]
+
+    def lazy_other(self, build: str) -> "Panel | None":
+        """The panel of the build other than `build`, read when first used; None when there is none."""
+        other = next((b for b in self._builds if b != build), None)
+        return None if other is None else _PanelOnFirstUse(self, other)
+
+
+class _PanelOnFirstUse:
+    """Stands for a panel of `panels` and reads it when anything but its build is asked for."""
+
+    def __init__(self, panels: PanelsByBuild, build: str) -> None:
+        self.build = build
+        self._panels = panels
+
+    def __getattr__(self, name: str):
+        return getattr(self._panels[self.build], name)
 
 
 def write_bundle(path: str | os.PathLike, build: str, source: str, records: list[dict]) -> None:

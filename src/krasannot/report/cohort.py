@@ -7,7 +7,6 @@ so pandas, DuckDB or Arrow read it in one go and filter on `table`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -213,8 +212,3 @@ def write_cohort(report_dirs: list[str], outdir: str | os.PathLike, *, quiet: bo
             os.replace(staging / target.name, target)
     progress.close(f"cohort: {len(samples)} samples, {len(calls)} calls, {len(matches)} matches -> {outdir}")
     return targets
-
-
-def cmd_cohort(args: argparse.Namespace) -> int:
-    write_cohort(args.report_dirs, args.outdir, quiet=args.quiet)
-    return 0

@@ -27,9 +27,7 @@ beside the alterations they fired on, and listed as a table of their own.
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +39,8 @@ from .. import __version__
 from .. import columns as C
 from .. import models as M
 from ..errors import InputFormatError, UsageError
-from ..files import atomic_output
+from ..models import VAF_RISE_ABSOLUTE, VAF_RISE_FOLD
 
-VAF_RISE_ABSOLUTE = 0.05
-VAF_RISE_FOLD = 1.5
 PASSING_FILTERS = ("PASS", ".", "")
 REPORTED_CN_STATES = (M.CN_AMPLIFICATION, M.CN_DEEP_DELETION)
 CHANGE_NEW, CHANGE_LOST, CHANGE_ABSENT, CHANGE_RISING, CHANGE_PERSISTENT = (
@@ -152,11 +148,11 @@ def compare_timepoints(before: pd.DataFrame, after: pd.DataFrame, min_vaf_rise: 
     change = np.select([where == "right_only", (where == "left_only") & assessed, where == "left_only", rising],
                        [CHANGE_NEW, CHANGE_LOST, CHANGE_ABSENT, CHANGE_RISING], CHANGE_PERSISTENT)
     out = both.assign(change=change)[["alteration", "gene", "call_type", "change", "vaf_before", "vaf_after"]]
-    return out.sort_values(["change", "alteration"], key=lambda s: s.map(_CHANGE_ORDER) if s.name == "change" else s,
+    return out.sort_values(["change", "alteration"], key=lambda s: s.map(CHANGE_ORDER) if s.name == "change" else s,
                            ignore_index=True)
 
 
-_CHANGE_ORDER = {CHANGE_NEW: 0, CHANGE_RISING: 1, CHANGE_LOST: 2, CHANGE_ABSENT: 3, CHANGE_PERSISTENT: 4}
+CHANGE_ORDER = {CHANGE_NEW: 0, CHANGE_RISING: 1, CHANGE_LOST: 2, CHANGE_ABSENT: 3, CHANGE_PERSISTENT: 4}
 
 
 def prior_therapy_resistance(matches: pd.DataFrame, required_prior: dict[str, set[str]],
@@ -311,80 +307,7 @@ def _format_vaf(value) -> str:
     return "" if value is None or value != value else f"{float(value):.3f}"
 
 
-def _split_list(text: str | None, n: int, what: str) -> list[str]:
-    values = [v.strip() for v in text.split(",")] if text else []
-    if values and len(values) != n:
-        raise UsageError(f"--{what} names {len(values)} values for {n} samples", hint="one per ANNOTATED.tsv, in order")
-    return values
-
-
-def _sample_of(table: pd.DataFrame, path: str) -> str:
+def sample_of(table: pd.DataFrame, path: str) -> str:
     """The one sample id of an annotated table's annotated rows, else the file name's first part."""
     names = table.loc[table[C.STATUS] == M.STATUS_ANNOTATED, C.SAMPLE].unique()
     return str(names[0]) if len(names) == 1 else Path(path).name.split(".")[0]
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    if len(args.annotated) < 2:
-        raise UsageError("compare needs two or more ANNOTATED.tsv files, one per timepoint, in timepoint order")
-    if len(args.matches) != len(args.annotated):
-        raise UsageError(f"{len(args.annotated)} ANNOTATED.tsv but {len(args.matches)} --matches files",
-                         hint="one MATCHES.tsv per ANNOTATED.tsv, in the same order")
-    n = len(args.annotated)
-    samples = _split_list(args.samples, n, "samples")
-    timepoints = _split_list(args.timepoints, n, "timepoints") or [f"T{i}" for i in range(n)]
-    specimens = _split_list(args.specimens, n, "specimens") or [""] * n
-    series = []
-    for i, (annotated_path, matches_path) in enumerate(zip(args.annotated, args.matches)):
-        annotated = read_table(annotated_path, C.ANNOTATED_TSV_COLUMNS, "an annotated table")
-        matches = read_table(matches_path, C.MATCH_COLUMNS, "a matches table")
-        sample = samples[i] if samples else _sample_of(annotated, annotated_path)
-        series.append(Timepoint(sample, timepoints[i], specimens[i], annotated, matches))
-    required_prior, kb = prior_therapy_requirements(args.kb)
-    received = kb.expand_drugs([t for t in (args.prior_therapy or "").split(",") if t.strip()])
-    changes, resistance = what_changed(args.patient, series, required_prior, received, args.min_vaf_rise,
-                                       args.min_vaf_fold)
-    outdir = Path(args.out)
-    with atomic_output(outdir / f"{args.patient}.changes.tsv") as handle:
-        changes.to_csv(handle, sep="\t", index=False, na_rep="", float_format="%.4g", lineterminator="\n")
-    html = render_changes_html(args.patient, series, changes, resistance, args.prior_therapy or "", kb.version,
-                               args.min_vaf_rise, args.min_vaf_fold)
-    with atomic_output(outdir / f"{args.patient}.changes.html") as handle:
-        handle.write(html)
-    counts = changes["change"].value_counts().to_dict()
-    print(f"{outdir}/{args.patient}.changes.tsv: {len(series)} timepoints, "
-          + ", ".join(f"{counts.get(k, 0)} {k}" for k in _CHANGE_ORDER)
-          + f", {len(resistance)} resistance entries for the prior therapy", file=sys.stderr)
-    return 0
-
-
-def _safe_id(text: str) -> str:
-    """A patient id that can name files: no path separators, no '..'."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", text) or ".." in text:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a safe id (letters, digits, '.', '_' and '-' only)")
-    return text
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `compare` subcommand."""
-    from ..argtypes import at_least, fraction
-
-    p = sub.add_parser("compare", help="one patient's timepoints: new, lost and rising alterations, and the "
-                                       "resistance entries that fired for the prior therapy")
-    p.add_argument("annotated", nargs="+", metavar="ANNOTATED.tsv",
-                   help="annotated tables of the patient's samples, in timepoint order")
-    p.add_argument("--matches", nargs="+", required=True, metavar="MATCHES.tsv",
-                   help="matches tables of the same samples, in the same order")
-    p.add_argument("--patient", required=True, type=_safe_id, help="patient id (names PATIENT.changes.tsv/.html)")
-    p.add_argument("--outdir", dest="out", required=True, help="folder for PATIENT.changes.tsv and .html")
-    p.add_argument("--sample", dest="samples",
-                   help="the samples' IDs, comma-separated, one per annotated table (default: from each table)")
-    p.add_argument("--timepoints", help="comma-separated timepoint names (baseline,progression)")
-    p.add_argument("--specimens", help="comma-separated specimens (tissue,plasma)")
-    p.add_argument("--prior-therapy", help="comma-separated drugs or drug classes the patient progressed on")
-    p.add_argument("--min-vaf-rise", type=fraction, default=VAF_RISE_ABSOLUTE,
-                   help=f"absolute VAF increase that counts as rising (default {VAF_RISE_ABSOLUTE})")
-    p.add_argument("--min-vaf-fold", type=at_least(1.0), default=VAF_RISE_FOLD,
-                   help=f"and the fold increase, 1 or more (default {VAF_RISE_FOLD})")
-    p.add_argument("--kb", help="evidence directory (default: the bundled resources/evidence)")
-    p.set_defaults(func=cmd_compare)

@@ -8,13 +8,11 @@ through Jinja2's autoescape, and links are built only from validated PMID/NCT nu
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import math
 import os
 import re
-import sys
 import urllib.parse
 from functools import lru_cache
 from importlib import resources
@@ -28,14 +26,13 @@ from .. import columns as C
 from .. import models as M
 from ..annotate.classify import NOT_A_FINDING_ORIGINS, describe_call
 from ..errors import InputFormatError, KrasannotError, UsageError
+from ..models import REPRODUCIBLE_RUN_TIME, SPECIMENS
 
 if TYPE_CHECKING:
     import jinja2
 
 SCHEMA_VERSION = "1.0.0"
-REPRODUCIBLE_RUN_TIME = "1970-01-01T00:00:00Z"
 KEY_GENES = ("KRAS", "STK11", "KEAP1", "TP53")
-SPECIMENS = ("tissue", "plasma")
 OUTPUT_SUFFIXES = (".report.html", ".report.json", ".calls.tsv", ".matches.tsv", ".annotated.vcf.gz",
                    ".annotated.vcf.gz.tbi")
 # rows of a sample that are not panel calls (outside_panel can be millions of raw records)
@@ -626,7 +623,7 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
                         reproducible: bool = False, patient_id: str | None = None,
                         extra_outputs: dict | None = None) -> dict[str, Path]:
     """Write ID.report.html, ID.report.json, ID.calls.tsv, ID.matches.tsv and ID.annotated.vcf.gz(+.tbi)
-    into `outdir`, all or nothing.
+    into `outdir`, all or nothing: `sample_report`, then `write_report_files`.
 
     Parameters
     ----------
@@ -647,11 +644,22 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
     -------
     suffix -> written path
     """
+    report, calls, sample_match_rows = sample_report(
+        annotated, matches, samples_summary, sample=sample, tumor_type=tumor_type, specimen=specimen, build=build,
+        provenance=provenance, input_vcf=input_vcf, reproducible=reproducible, patient_id=patient_id)
+    return write_report_files(report, calls, sample_match_rows, sample=sample, build=build, outdir=outdir,
+                              input_vcf=input_vcf, extra_outputs=extra_outputs)
+
+
+def sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_summary: pd.DataFrame | None, *,
+                  sample: str, tumor_type: str, specimen: str | None, build: str | None, provenance: dict,
+                  input_vcf: str | None = None, reproducible: bool = False,
+                  patient_id: str | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """The report of one sample (checked against report.schema.json), with the sample's calls and
+    matches rows: what `write_sample_report` writes (its parameters). Writes nothing."""
     sample = check_sample_id(sample)
     if specimen not in (None, "", *SPECIMENS):
         raise UsageError(f"specimen {specimen!r} is not one of {', '.join(SPECIMENS)}")
-    outdir = Path(outdir)
-    targets = {suffix: confined_path(outdir, sample + suffix) for suffix in OUTPUT_SUFFIXES}
     calls = sample_calls(annotated, sample)
     sample_match_rows = sample_matches(matches, sample)
     summary = {}
@@ -668,19 +676,26 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
     report = build_report(calls, sample_match_rows, summary, sample=sample, tumor_type=tumor_type,
                           specimen=specimen, build=build, provenance=provenance, patient_id=patient_id)
     validate_report(report)
+    return report, calls, sample_match_rows
 
+
+def write_report_files(report: dict, calls: pd.DataFrame, sample_match_rows: pd.DataFrame, *, sample: str,
+                       build: str | None, outdir: str | os.PathLike, input_vcf: str | None = None,
+                       extra_outputs: dict | None = None) -> dict[str, Path]:
+    """Write what `sample_report` made (and `extra_outputs`) into `outdir`, all or nothing."""
     from ..files import rename_together, staging_folder
+    from .vcf import write_annotated_vcf
 
+    sample = check_sample_id(sample)
+    outdir = Path(outdir)
     extra_outputs = extra_outputs or {}
-    targets.update({suffix: confined_path(outdir, sample + suffix) for suffix in extra_outputs})
+    targets = {suffix: confined_path(outdir, sample + suffix) for suffix in (*OUTPUT_SUFFIXES, *extra_outputs)}
     with staging_folder(outdir, "report") as staging:
         staged = {suffix: staging / ("out" + suffix) for suffix in targets}
         staged[".report.json"].write_text(report_json_text(report), encoding="utf-8")
         staged[".report.html"].write_text(render_report_html(report), encoding="utf-8")
         staged[".calls.tsv"].write_text(_table_text(calls), encoding="utf-8")
         staged[".matches.tsv"].write_text(_table_text(sample_match_rows), encoding="utf-8")
-        from .vcf import write_annotated_vcf
-
         write_annotated_vcf(calls, sample, staged[".annotated.vcf.gz"], input_vcf=input_vcf, build=build)
         for suffix, write in extra_outputs.items():
             write(staged[suffix])
@@ -688,9 +703,9 @@ def write_sample_report(annotated: pd.DataFrame, matches: pd.DataFrame, samples_
     return targets
 
 
-# ---------------------------------------------------------------- command line
+# ---------------------------------------------------------------- the files annotate and match wrote
 
-def _read_tsv(path: str, what: str) -> pd.DataFrame:
+def read_tsv(path: str, what: str) -> pd.DataFrame:
     try:
         return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_filter=False)
     except FileNotFoundError:
@@ -699,7 +714,7 @@ def _read_tsv(path: str, what: str) -> pd.DataFrame:
         raise InputFormatError(f"{what} is not a readable TSV ({exc})", path=path) from None
 
 
-def _beside(path: str, old_suffix: str, new_suffix: str) -> Path:
+def beside(path: str, old_suffix: str, new_suffix: str) -> Path:
     name = Path(path).name
     stem = name[: -len(old_suffix)] if name.endswith(old_suffix) else name
     return Path(path).with_name(stem + new_suffix)
@@ -726,7 +741,7 @@ def _sha256(path: str) -> str:
 def provenance_from_files(annotated_path: str, matches_path: str, input_vcf: str | None) -> dict:
     """Provenance of a report from the files it reads: annotate's summary JSON, its skipped rows,
     the evidence base, and each input's checksum (file names only, so reports are portable)."""
-    summary_path = _beside(annotated_path, ".tsv", ".summary.json")
+    summary_path = beside(annotated_path, ".tsv", ".summary.json")
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
     # annotate's summary lists its inputs ("inputs"; one "input" in older summaries)
     source_inputs = summary.get("inputs") or ([summary["input"]] if summary.get("input") else [])
@@ -734,9 +749,9 @@ def provenance_from_files(annotated_path: str, matches_path: str, input_vcf: str
     if records_read is None and source_inputs:
         records_read = sum(int(i.get("records_read") or 0) for i in source_inputs)
     skipped = summary.get("rows_skipped")
-    skipped_path = _beside(annotated_path, ".tsv", ".skipped.tsv")
+    skipped_path = beside(annotated_path, ".tsv", ".skipped.tsv")
     if skipped is None and skipped_path.is_file():
-        skipped = len(_read_tsv(str(skipped_path), "skipped rows"))
+        skipped = len(read_tsv(str(skipped_path), "skipped rows"))
     inputs = [{"role": "input", "name": Path(str(i.get("path", ""))).name, "sha256": str(i.get("checksum", ""))}
               for i in source_inputs]
     inputs += [{"role": "annotated", "name": Path(annotated_path).name, "sha256": _sha256(annotated_path)},
@@ -762,7 +777,7 @@ def provenance_from_files(annotated_path: str, matches_path: str, input_vcf: str
 
 def samples_in_summary(annotated_path: str) -> list[str]:
     """The samples annotate read (its OUT.summary.json beside the table), those without a call too."""
-    path = _beside(annotated_path, ".tsv", ".summary.json")
+    path = beside(annotated_path, ".tsv", ".summary.json")
     if not path.is_file():
         return []
     try:
@@ -773,97 +788,44 @@ def samples_in_summary(annotated_path: str) -> list[str]:
     return [str(s) for s in samples]
 
 
-def _check_belongs_together(args: argparse.Namespace, annotated: pd.DataFrame, matches: pd.DataFrame,
-                            samples_summary: pd.DataFrame | None) -> str:
+def check_belongs_together(sample: str, tumor_type: str | None, specimen: str | None, annotated: pd.DataFrame,
+                           matches: pd.DataFrame, samples_summary: pd.DataFrame | None, *,
+                           annotated_path: str, matches_path: str) -> str:
     """The tumour type to report: refuse a sample the annotated table does not hold, and matches
-    made for another sample, tumour type or specimen."""
-    check_sample_id(args.sample)
-    known = list(dict.fromkeys(samples_in_summary(args.annotated)
+    made for another sample, tumour type or specimen (the paths name the files in messages)."""
+    check_sample_id(sample)
+    known = list(dict.fromkeys(samples_in_summary(annotated_path)
                                + [s for s in annotated[C.SAMPLE].unique() if s and "," not in s]))
-    if args.sample not in known:
-        raise UsageError(f"sample {args.sample!r} is not in {args.annotated} or its summary",
+    if sample not in known:
+        raise UsageError(f"sample {sample!r} is not in {annotated_path} or its summary",
                          hint="samples there: " + (", ".join(sorted(known)[:10]) or "none"))
     made_for = {}
     if samples_summary is not None and C.SAMPLE in samples_summary:
-        rows = samples_summary[samples_summary[C.SAMPLE] == args.sample]
+        rows = samples_summary[samples_summary[C.SAMPLE] == sample]
         if not len(rows):
-            raise UsageError(f"the matches {args.matches} were not made for sample {args.sample!r}",
+            raise UsageError(f"the matches {matches_path} were not made for sample {sample!r}",
                              hint="matched there: " + (", ".join(sorted(samples_summary[C.SAMPLE])[:10]) or "none")
                              + "; run 'krasannot match' for this sample")
         made_for = {k: _text(v) for k, v in rows.iloc[0].items()}
     elif C.TUMOR_TYPE in matches:
-        types = set(matches.loc[matches[C.SAMPLE] == args.sample, C.TUMOR_TYPE]) - {""}
+        types = set(matches.loc[matches[C.SAMPLE] == sample, C.TUMOR_TYPE]) - {""}
         made_for = {C.TUMOR_TYPE: types.pop()} if len(types) == 1 else {}
-    tumor_type = args.tumor_type or made_for.get(C.TUMOR_TYPE)
+    tumor_type = tumor_type or made_for.get(C.TUMOR_TYPE)
     if not tumor_type:
         raise UsageError("the matches do not say which tumour type they were made for",
                          hint="give --tumor-type")
-    for flag, given, key in (("--tumor-type", tumor_type, C.TUMOR_TYPE), ("--specimen", args.specimen, "specimen")):
+    for flag, given, key in (("--tumor-type", tumor_type, C.TUMOR_TYPE), ("--specimen", specimen, "specimen")):
         if given and made_for.get(key) and given.upper() != made_for[key].upper():
-            raise UsageError(f"{flag} {given} but the matches {args.matches} were made for {made_for[key]}",
+            raise UsageError(f"{flag} {given} but the matches {matches_path} were made for {made_for[key]}",
                              hint=f"run 'krasannot match' with {flag} {given}, or report with {flag} {made_for[key]}")
     return made_for.get(C.TUMOR_TYPE) or tumor_type
 
 
-def _samples_summary(matches_path: str, annotated: pd.DataFrame) -> pd.DataFrame:
+def samples_summary_beside(matches_path: str, annotated: pd.DataFrame) -> pd.DataFrame:
     """MATCHES.samples.tsv beside the matches; else computed from the annotated table."""
-    path = _beside(matches_path, ".tsv", ".samples.tsv")
+    path = beside(matches_path, ".tsv", ".samples.tsv")
     if path.is_file():
-        return _read_tsv(str(path), "samples summary")
+        return read_tsv(str(path), "samples summary")
     from ..annotate.classify import summarize_samples
 
     return summarize_samples(annotated)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    annotated = _read_tsv(args.annotated, "annotated table")
-    matches = _read_tsv(args.matches, "matches table")
-    for frame, columns, path in ((annotated, [C.SAMPLE, C.STATUS, C.GENE], args.annotated),
-                                 (matches, [C.SAMPLE, C.LEVEL, C.THERAPY], args.matches)):
-        missing = [c for c in columns if c not in frame]
-        if missing:
-            raise InputFormatError(f"lacks column(s) {', '.join(missing)}", path=path, line=1,
-                                   hint="give the output of 'krasannot annotate' / 'krasannot match'")
-    samples_summary = _samples_summary(args.matches, annotated)
-    tumor_type = _check_belongs_together(
-        args, annotated, matches, samples_summary if _beside(args.matches, ".tsv", ".samples.tsv").is_file() else None)
-    provenance = provenance_from_files(args.annotated, args.matches, args.vcf)
-    build = args.build
-    if not build:
-        summary_path = _beside(args.annotated, ".tsv", ".summary.json")
-        build = json.loads(summary_path.read_text(encoding="utf-8")).get("genome_build") if summary_path.is_file() else None
-    written = write_sample_report(annotated, matches, samples_summary, sample=args.sample,
-                                  tumor_type=tumor_type, specimen=args.specimen, build=build,
-                                  outdir=args.outdir, provenance=provenance, input_vcf=args.vcf,
-                                  reproducible=args.reproducible, patient_id=args.patient_id)
-    print(f"{written['.report.html']}: report for {args.sample}", file=sys.stderr)
-    return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `report` and `cohort` subcommands."""
-    from .cohort import cmd_cohort
-
-    p = sub.add_parser("report", help="per-sample report: HTML, JSON, TSV and annotated VCF")
-    p.add_argument("--annotated", required=True, help="ANNOTATED.tsv from 'krasannot annotate'")
-    p.add_argument("--matches", required=True,
-                   help="MATCHES.tsv from 'krasannot match' (its MATCHES.samples.tsv is read too)")
-    p.add_argument("--sample", required=True,
-                   help="the sample's ID (names the output files); must be in the annotated table or its summary")
-    p.add_argument("--tumor-type", help="OncoTree code of the sample; must be the one the matches were made for "
-                                        "(default: that one, from MATCHES.samples.tsv)")
-    p.add_argument("--outdir", required=True, help="folder for ID.report.html, .json, .calls.tsv ...")
-    p.add_argument("--specimen", choices=SPECIMENS, help="tissue or plasma")
-    p.add_argument("--patient-id", help="the sample's patient (the cohort page counts patients by it)")
-    p.add_argument("--build", help="genome build (default: the annotated table's summary)")
-    p.add_argument("--vcf", help="the input VCF: its records go into ID.annotated.vcf.gz")
-    p.add_argument("--reproducible", action="store_true",
-                   help=f"fix the run time in the provenance to {REPRODUCIBLE_RUN_TIME}")
-    p.set_defaults(func=cmd_report)
-
-    c = sub.add_parser("cohort", help="cohort summary of many reports: cohort.html and cohort.parquet")
-    c.add_argument("report_dirs", nargs="+", metavar="REPORT_DIR",
-                   help="directories holding ID.report.json, ID.calls.tsv, ID.matches.tsv (searched recursively)")
-    c.add_argument("--outdir", required=True, help="folder for cohort.html and cohort.parquet")
-    c.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    c.set_defaults(func=cmd_cohort)
