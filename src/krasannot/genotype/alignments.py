@@ -23,6 +23,24 @@ class Alignments:
     sample: str
     notes: list = field(default_factory=list)
     tmpdir: object = None
+    index_path: str | None = None  # the index made into `tmpdir`, if the file had none
+    reference: str | None = None   # the FASTA a CRAM needs
+
+    def reopen(self):
+        """Another handle on the same file (a forked worker must not share this one's file position)."""
+        import pysam
+
+        kwargs = {"reference_filename": self.reference} if self.reference else {}
+        return pysam.AlignmentFile(self.path, index_filename=self.index_path, **kwargs)
+
+    def bai(self):
+        """The BAM's .bai (bamfile.BaiIndex), or None: a CRAM, or another kind of index."""
+        from .bamfile import find_bai, read_bai
+
+        if self.handle.is_cram:
+            return None
+        path = find_bai(self.path, self.index_path)
+        return read_bai(path) if path else None
 
     def close(self) -> None:
         self.handle.close()
@@ -46,7 +64,7 @@ def open_alignments(path: str, build: str, reference: str | None = None, sample:
         raise InputFormatError("reference FASTA not found", path=reference)
     mode = "rc" if is_cram else "rb"
     kwargs = {"reference_filename": reference} if is_cram else {}
-    notes, tmpdir = [], None
+    notes, tmpdir, index = [], None, None
     try:
         handle = pysam.AlignmentFile(path, mode, **kwargs)
     except (OSError, ValueError) as exc:
@@ -84,4 +102,4 @@ def open_alignments(path: str, build: str, reference: str | None = None, sample:
         if len(set(read_groups)) > 1:
             notes.append(f"several read-group samples ({', '.join(sorted(set(read_groups)))}); all reads counted "
                          f"as {sample}")
-    return Alignments(handle, path, build, why, names, sample, notes, tmpdir)
+    return Alignments(handle, path, build, why, names, sample, notes, tmpdir, index, reference if is_cram else None)

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .bamfile import (NIBBLE_CODE, BaiIndex, NIBBLE_LETTER, cigar_words, first_record_offset, record_fields, region_records, rows,
+                      runs)
+
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC-fail, duplicate, supplementary
 
 BASES = "ACGT"
@@ -105,6 +108,103 @@ def read_window(handle, contig_name: str | None, start: int, end: int, min_mapq:
         block_query=np.asarray(b_query, dtype=np.int64), block_length=np.asarray(b_len, dtype=np.int64),
         events=event_frame.astype({"read": np.int64, "first": np.int64, "deleted": np.int64}),
         skipped=skipped)
+
+
+def read_window_bytes(alignments, raw, index: BaiIndex, contig_name: str | None, start: int, end: int,
+                      min_mapq: int) -> WindowReads:
+    """As read_window, for a BAM with a .bai: the records decoded from the file's bytes, all reads at once.
+
+    `alignments` is the open pysam file, `raw` the same BAM opened as a plain binary file, `index` its .bai.
+    """
+    tid = alignments.get_tid(contig_name) if contig_name is not None else -1
+    beg = max(start - 1, 0)
+    voffset = first_record_offset(alignments, raw, index, tid, beg, end) if tid >= 0 else None
+    buffer, records = region_records(raw, voffset, tid, end)
+    fields = record_fields(buffer, records)
+    n_cigar = fields["n_cigar"]
+    cigar_at = records + 36 + fields["l_read_name"]
+    op_record = np.repeat(np.arange(len(records)), n_cigar)
+    word = cigar_words(buffer, np.repeat(cigar_at, n_cigar) + 4 * _within(n_cigar))
+    op, length = word & 0xF, word >> 4
+    ref_step = np.where(np.isin(op, (0, 2, 3, 7, 8)), length, 0)
+    query_step = np.where(np.isin(op, (0, 1, 4, 7, 8)), length, 0)
+    ref_length = np.bincount(op_record, weights=ref_step, minlength=len(records)).astype(np.int64)
+    unmapped = (fields["flag"] & 4) != 0
+    # htslib's end (bam_endpos): an unmapped read or one without reference length covers one base
+    end_excl = fields["pos"] + np.maximum(np.where(unmapped, 0, ref_length), 1)
+    fetched = end_excl > beg  # overlaps the window, as fetch returns
+    bad_flag = fetched & ((fields["flag"] & SKIP_FLAGS) != 0)
+    low_mapq = fetched & ~bad_flag & (fields["mapq"] < min_mapq)
+    no_sequence = fetched & ~bad_flag & ~low_mapq & (fields["l_seq"] == 0)
+    keep = fetched & ~bad_flag & ~low_mapq & ~no_sequence
+    skipped = {"flag": int(bad_flag.sum()), "mapq": int(low_mapq.sum()), "no_sequence": int(no_sequence.sum())}
+    kept = np.flatnonzero(keep)
+    new_index = np.cumsum(keep) - 1
+
+    name_length = fields["l_read_name"][kept] - 1
+    width = int(name_length.max()) if len(kept) else 1
+    name_bytes = rows(buffer, records[kept] + 36, width) * (np.arange(width) < name_length[:, None])
+    names = np.ascontiguousarray(name_bytes.astype(np.uint8)).view(f"S{width}").ravel()
+    fragment = np.unique(names, return_inverse=True)[1].astype(np.int64).ravel()
+
+    l_seq = fields["l_seq"][kept]
+    packed = (l_seq + 1) // 2
+    seq_at = cigar_at[kept] + 4 * n_cigar[kept]
+    packed_bytes = rows(buffer, seq_at, int(packed.max()) if len(kept) else 0)
+    nibbles = np.stack([packed_bytes >> 4, packed_bytes & 0xF], axis=2).reshape(len(kept), 2 * packed_bytes.shape[1])
+    nibbles = nibbles.ravel() if (l_seq == nibbles.shape[1]).all() else nibbles[
+        np.arange(nibbles.shape[1]) < l_seq[:, None]]
+    quals = runs(buffer, seq_at + packed, l_seq).copy()
+    seq_offset = np.cumsum(l_seq) - l_seq
+    if len(quals) and (quals[seq_offset] == 0xFF).any():
+        quals[np.repeat(quals[seq_offset] == 0xFF, l_seq)] = ord("~") - 33  # no qualities: do not filter
+
+    kept_op = keep[op_record]
+    op = np.where(n_cigar[op_record] == 1, 0, op)  # a one-operation CIGAR is one aligned block, as read_window has it
+    op, length, op_record = op[kept_op], length[kept_op], new_index[op_record[kept_op]]
+    ref_before = _exclusive_within(ref_step[kept_op], n_cigar[kept])
+    query_before = _exclusive_within(query_step[kept_op], n_cigar[kept])
+    start_1 = fields["pos"][kept] + 1
+    block = np.isin(op, (0, 7, 8))
+    events = _indel_events(op, length, op_record, start_1[op_record] + ref_before, query_before,
+                           n_cigar[kept][op_record] > 1, nibbles, seq_offset)
+    return WindowReads(
+        fragment=fragment, reverse=(fields["flag"][kept] & 16) != 0, start=start_1, end=end_excl[kept],
+        seq_offset=seq_offset, bases=NIBBLE_CODE[nibbles], quals=quals,
+        block_read=op_record[block], block_ref=(start_1[op_record] + ref_before)[block],
+        block_query=query_before[block], block_length=length[block], events=events, skipped=skipped)
+
+
+def _within(counts: np.ndarray) -> np.ndarray:
+    """0..count-1 for each count, end to end."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def _exclusive_within(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Running sum of `values` before each element, restarting at each group of `counts` elements."""
+    running = np.cumsum(values) - values
+    group_first = np.minimum(np.cumsum(counts) - counts, max(len(values) - 1, 0))  # empty groups repeat 0 times
+    return running - np.repeat(running[group_first] if len(values) else np.zeros(len(counts), dtype=running.dtype),
+                               counts)
+
+
+def _indel_events(op: np.ndarray, length: np.ndarray, read: np.ndarray, ref_first: np.ndarray,
+                  query_first: np.ndarray, several_ops: np.ndarray, nibbles: np.ndarray,
+                  seq_offset: np.ndarray) -> pd.DataFrame:
+    """CIGAR insertions/deletions as events; an I next to a D (either order) is one delins."""
+    indel = np.isin(op, (1, 2)) & several_ops
+    previous_indel = np.r_[False, indel[:-1] & (read[:-1] == read[1:])]
+    run = (np.cumsum(indel & ~previous_indel) - 1)[indel]
+    first = indel & ~previous_indel
+    deleted = np.bincount(run, weights=np.where(op[indel] == 2, length[indel], 0),
+                          minlength=int(first.sum())).astype(np.int64)
+    inserted = [""] * int(first.sum())
+    for r, where, n in zip(run[op[indel] == 1], (seq_offset[read] + query_first)[indel & (op == 1)],
+                           length[indel & (op == 1)]):
+        inserted[r] += NIBBLE_LETTER[nibbles[where:where + n]].tobytes().decode("ascii")
+    frame = pd.DataFrame(list(zip(read[first].tolist(), ref_first[first].tolist(), deleted.tolist(), inserted)),
+                         columns=["read", "first", "deleted", "inserted"])  # built as read_window builds it
+    return frame.astype({"read": np.int64, "first": np.int64, "deleted": np.int64})
 
 
 def bases_at(reads: WindowReads, positions: list[int]) -> tuple[np.ndarray, np.ndarray]:
