@@ -35,15 +35,15 @@ def background_counts(reads: WindowReads, reference: ReferenceBases, contig: str
     sampled[::stride] = True
     blocks = sampled[reads.block_read]
     length, ref_first = reads.block_length[blocks], reads.block_ref[blocks]
-    query_first = reads.seq_offset[reads.block_read[blocks]] + reads.block_query[blocks]
     within = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
     ref_pos = np.repeat(ref_first, length) + within
-    query = np.repeat(query_first, length) + within
+    read = np.repeat(reads.block_read[blocks], length)
+    query = np.repeat(reads.block_query[blocks], length) + within
     if len(ref_pos) == 0:
         return pd.DataFrame(columns=["change", "alt", "depth"])
     lo, hi = int(ref_pos.min()), int(ref_pos.max())
     ref_code = reference.codes(contig, lo, hi)
-    base, qual, ref_base = reads.bases[query], reads.quals[query], ref_code[ref_pos - lo]
+    base, qual, ref_base = reads.base_codes(read, query), reads.qualities(read, query), ref_code[ref_pos - lo]
     blocked = np.zeros(hi - lo + 1, dtype=bool)  # hotspot codons, as a mask over the span
     inside = excluded[(excluded >= lo) & (excluded <= hi)]
     blocked[inside - lo] = True

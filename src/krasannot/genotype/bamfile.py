@@ -144,7 +144,7 @@ def region_records(raw, voffset: int | None, tid: int, end: int) -> tuple[np.nda
             at += 4 + size
         if done or not block:
             break
-    return np.frombuffer(bytes(buffer), dtype=np.uint8), np.asarray(starts, dtype=np.int64)
+    return np.frombuffer(buffer, dtype=np.uint8), np.asarray(starts, dtype=np.int64)  # writable: no copy
 
 
 def rows(buffer: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
@@ -153,13 +153,6 @@ def rows(buffer: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
     if len(buffer) < width_1 or (len(at) and int(at.max()) + width_1 > len(buffer)):
         buffer = np.concatenate([buffer, np.zeros(width_1, dtype=np.uint8)])
     return np.lib.stride_tricks.sliding_window_view(buffer, width_1)[at, :width]
-
-
-def runs(buffer: np.ndarray, at: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The byte runs buffer[a:a + length] of every record, end to end."""
-    width = int(lengths.max()) if len(lengths) else 0
-    block = rows(buffer, at, width)
-    return block.ravel() if (lengths == width).all() else block[np.arange(width) < lengths[:, None]]
 
 
 _CORE = np.dtype([("block_size", "<i4"), ("ref", "<i4"), ("pos", "<i4"), ("l_read_name", "u1"), ("mapq", "u1"),

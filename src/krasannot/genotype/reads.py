@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .bamfile import (NIBBLE_CODE, BaiIndex, NIBBLE_LETTER, cigar_words, first_record_offset, record_fields, region_records, rows,
-                      runs)
+from .bamfile import (NIBBLE_CODE, NIBBLE_LETTER, BaiIndex, cigar_words, first_record_offset, record_fields,
+                      region_records, rows)
 
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC-fail, duplicate, supplementary
 
@@ -26,7 +26,7 @@ class WindowReads:
     reverse: np.ndarray       # read on the reverse strand
     start: np.ndarray         # first aligned reference base, 1-based
     end: np.ndarray           # last aligned reference base
-    seq_offset: np.ndarray    # where the read's bases start in `bases`
+    seq_offset: np.ndarray    # where the read's bases (and qualities) start in `bases` (`quals`)
     bases: np.ndarray         # base codes (A C G T = 0..3, other 4), all reads end to end
     quals: np.ndarray
     block_read: np.ndarray    # aligned blocks: read index, first reference base, first query base, length
@@ -35,10 +35,28 @@ class WindowReads:
     block_length: np.ndarray
     events: pd.DataFrame      # read, first (first affected base; insertions: base after), deleted, inserted
     skipped: dict
+    # read from a BAM's bytes, bases stay packed: `bases` and `quals` are then the records' bytes,
+    # `seq_offset` each read's first sequence byte (two 4-bit bases a byte) and `qual_offset` its first quality
+    qual_offset: np.ndarray | None = None
 
     @property
     def n_reads(self) -> int:
         return len(self.fragment)
+
+    def base_codes(self, read: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Base codes of reads `read` at their query positions `query` (0-based)."""
+        if self.qual_offset is None:
+            return self.bases[self.seq_offset[read] + query]
+        return NIBBLE_CODE[self.base_nibbles(read, query)]
+
+    def base_nibbles(self, read: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """The BAM's 4-bit base codes (packed reads only)."""
+        byte = self.bases[self.seq_offset[read] + query // 2]
+        return np.where(query % 2 == 0, byte >> 4, byte & 0xF)
+
+    def qualities(self, read: np.ndarray, query: np.ndarray) -> np.ndarray:
+        offset = self.seq_offset if self.qual_offset is None else self.qual_offset
+        return self.quals[offset[read] + query]
 
 
 def read_window(handle, contig_name: str | None, start: int, end: int, min_mapq: int) -> WindowReads:
@@ -148,16 +166,11 @@ def read_window_bytes(alignments, raw, index: BaiIndex, contig_name: str | None,
     fragment = np.unique(names, return_inverse=True)[1].astype(np.int64).ravel()
 
     l_seq = fields["l_seq"][kept]
-    packed = (l_seq + 1) // 2
     seq_at = cigar_at[kept] + 4 * n_cigar[kept]
-    packed_bytes = rows(buffer, seq_at, int(packed.max()) if len(kept) else 0)
-    nibbles = np.stack([packed_bytes >> 4, packed_bytes & 0xF], axis=2).reshape(len(kept), 2 * packed_bytes.shape[1])
-    nibbles = nibbles.ravel() if (l_seq == nibbles.shape[1]).all() else nibbles[
-        np.arange(nibbles.shape[1]) < l_seq[:, None]]
-    quals = runs(buffer, seq_at + packed, l_seq).copy()
-    seq_offset = np.cumsum(l_seq) - l_seq
-    if len(quals) and (quals[seq_offset] == 0xFF).any():
-        quals[np.repeat(quals[seq_offset] == 0xFF, l_seq)] = ord("~") - 33  # no qualities: do not filter
+    qual_at = seq_at + (l_seq + 1) // 2
+    no_quals = buffer[qual_at] == 0xFF
+    for at, n in zip(qual_at[no_quals], l_seq[no_quals]):
+        buffer[at:at + n] = ord("~") - 33  # no qualities: do not filter
 
     kept_op = keep[op_record]
     op = np.where(n_cigar[op_record] == 1, 0, op)  # a one-operation CIGAR is one aligned block, as read_window has it
@@ -166,13 +179,14 @@ def read_window_bytes(alignments, raw, index: BaiIndex, contig_name: str | None,
     query_before = _exclusive_within(query_step[kept_op], n_cigar[kept])
     start_1 = fields["pos"][kept] + 1
     block = np.isin(op, (0, 7, 8))
-    events = _indel_events(op, length, op_record, start_1[op_record] + ref_before, query_before,
-                           n_cigar[kept][op_record] > 1, nibbles, seq_offset)
-    return WindowReads(
+    reads = WindowReads(
         fragment=fragment, reverse=(fields["flag"][kept] & 16) != 0, start=start_1, end=end_excl[kept],
-        seq_offset=seq_offset, bases=NIBBLE_CODE[nibbles], quals=quals,
+        seq_offset=seq_at, bases=buffer, quals=buffer,
         block_read=op_record[block], block_ref=(start_1[op_record] + ref_before)[block],
-        block_query=query_before[block], block_length=length[block], events=events, skipped=skipped)
+        block_query=query_before[block], block_length=length[block], events=None, skipped=skipped, qual_offset=qual_at)
+    reads.events = _indel_events(op, length, op_record, start_1[op_record] + ref_before, query_before,
+                                 n_cigar[kept][op_record] > 1, reads)
+    return reads
 
 
 def _within(counts: np.ndarray) -> np.ndarray:
@@ -189,8 +203,7 @@ def _exclusive_within(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def _indel_events(op: np.ndarray, length: np.ndarray, read: np.ndarray, ref_first: np.ndarray,
-                  query_first: np.ndarray, several_ops: np.ndarray, nibbles: np.ndarray,
-                  seq_offset: np.ndarray) -> pd.DataFrame:
+                  query_first: np.ndarray, several_ops: np.ndarray, reads: WindowReads) -> pd.DataFrame:
     """CIGAR insertions/deletions as events; an I next to a D (either order) is one delins."""
     indel = np.isin(op, (1, 2)) & several_ops
     previous_indel = np.r_[False, indel[:-1] & (read[:-1] == read[1:])]
@@ -199,9 +212,10 @@ def _indel_events(op: np.ndarray, length: np.ndarray, read: np.ndarray, ref_firs
     deleted = np.bincount(run, weights=np.where(op[indel] == 2, length[indel], 0),
                           minlength=int(first.sum())).astype(np.int64)
     inserted = [""] * int(first.sum())
-    for r, where, n in zip(run[op[indel] == 1], (seq_offset[read] + query_first)[indel & (op == 1)],
-                           length[indel & (op == 1)]):
-        inserted[r] += NIBBLE_LETTER[nibbles[where:where + n]].tobytes().decode("ascii")
+    for r, of_read, at, n in zip(run[op[indel] == 1], read[indel & (op == 1)], query_first[indel & (op == 1)],
+                                 length[indel & (op == 1)]):
+        nibbles = reads.base_nibbles(np.full(n, of_read), at + np.arange(n))
+        inserted[r] += NIBBLE_LETTER[nibbles].tobytes().decode("ascii")
     frame = pd.DataFrame(list(zip(read[first].tolist(), ref_first[first].tolist(), deleted.tolist(), inserted)),
                          columns=["read", "first", "deleted", "inserted"])  # built as read_window builds it
     return frame.astype({"read": np.int64, "first": np.int64, "deleted": np.int64})
@@ -214,9 +228,9 @@ def bases_at(reads: WindowReads, positions: list[int]) -> tuple[np.ndarray, np.n
     for k, position in enumerate(positions):
         inside = (reads.block_ref <= position) & (position < reads.block_ref + reads.block_length)
         read = reads.block_read[inside]
-        where = reads.seq_offset[read] + reads.block_query[inside] + (position - reads.block_ref[inside])
-        codes[read, k] = reads.bases[where]
-        quals[read, k] = reads.quals[where]
+        query = reads.block_query[inside] + (position - reads.block_ref[inside])
+        codes[read, k] = reads.base_codes(read, query)
+        quals[read, k] = reads.qualities(read, query)
     return codes, quals
 
 
