@@ -68,7 +68,7 @@ def test_alleles(observed: pd.DataFrame, model: pd.DataFrame, specimen: str) -> 
     depth = out[C.DEPTH].to_numpy(dtype=np.int64)
     alt = out[C.ALT_DEPTH].to_numpy(dtype=np.int64)
     log_fact = _log_factorials(int(depth.max()) if len(depth) else 1)
-    p_values, lods, cache = np.ones(len(out)), np.full(len(out), np.nan), {}
+    p_values, lods, cache, lod_of = np.ones(len(out)), np.full(len(out), np.nan), {}, {}
     for i, (n, k, change) in enumerate(zip(depth, alt, chosen)):
         if n == 0 or change not in mu_of:
             continue
@@ -77,7 +77,9 @@ def test_alleles(observed: pd.DataFrame, model: pd.DataFrame, specimen: str) -> 
             tail = log_tail(int(n), float(mu_of[change]), float(by_class.at[change, "rho"]), log_fact)
             callable_k = np.flatnonzero((tail <= math.log(alpha)) & (np.arange(n + 1) >= MIN_ALT_FRAGMENTS))
             k_crit = int(callable_k[0]) if len(callable_k) else int(n) + 1
-            cache[key] = (tail, limit_of_detection(int(n), k_crit, log_fact))
+            if (int(n), k_crit) not in lod_of:  # the LOD depends on the depth and critical count only
+                lod_of[int(n), k_crit] = limit_of_detection(int(n), k_crit, log_fact)
+            cache[key] = (tail, lod_of[int(n), k_crit])
         tail, lod = cache[key]
         p_values[i] = math.exp(tail[k])
         lods[i] = lod

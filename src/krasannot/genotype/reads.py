@@ -51,8 +51,8 @@ class WindowReads:
 
     def base_nibbles(self, read: np.ndarray, query: np.ndarray) -> np.ndarray:
         """The BAM's 4-bit base codes (packed reads only)."""
-        byte = self.bases[self.seq_offset[read] + query // 2]
-        return np.where(query % 2 == 0, byte >> 4, byte & 0xF)
+        byte = self.bases[self.seq_offset[read] + (query >> 1)]
+        return (byte >> (((query & 1) ^ 1) << 2).astype(np.uint8)) & 0xF  # even positions: the high 4 bits
 
     def qualities(self, read: np.ndarray, query: np.ndarray) -> np.ndarray:
         offset = self.seq_offset if self.qual_offset is None else self.qual_offset
