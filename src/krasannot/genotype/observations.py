@@ -227,12 +227,14 @@ def in_forked_worker(work):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         try:
-            payload = pickle.dumps((True, work()))
-        except BaseException as exc:  # noqa: BLE001 (handed to the parent, which raises it)
-            payload = pickle.dumps((False, exc))
-        with os.fdopen(write_end, "wb") as out:
-            out.write(payload)
-        os._exit(0)
+            try:
+                payload = pickle.dumps((True, work()))
+            except BaseException as exc:  # noqa: BLE001 (handed to the parent, which raises it)
+                payload = pickle.dumps((False, exc))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+        finally:  # never run the parent's cleanup (temp dirs, atexit) here; a gone parent ends the child too
+            os._exit(0)
     os.close(write_end)
 
     def collect():
