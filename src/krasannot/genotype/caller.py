@@ -4,7 +4,9 @@ Where things are (this package)
 -------------------------------
 * ``hotspots.py``: the hotspot list placed on the genome; fetch windows.
 * ``alignments.py``: opening the BAM/CRAM, build and sample.
-* ``reads.py``: one window's filtered reads as arrays; mate collapsing; fragment depth.
+* ``reads.py``: one window's filtered reads as arrays (through pysam, or from a big BAM's bytes); mate
+  collapsing; fragment depth.
+* ``bamfile.py``: a BAM's records straight from its bytes (BGZF blocks, the .bai), fields as numpy arrays.
 * ``observations.py``: codon alleles and indels per hotspot; every window read once (two processes for big BAMs).
 * ``reference_bases.py``: reference bases (FASTA or bundle).
 * ``background.py``: the background error counts and the error model fit.
