@@ -311,3 +311,72 @@ def test_error_model_and_test_statistics():
     assert G.log_tail(1000, 1e-3, 1e-3, G._log_factorials(1000))[10] > tail[10]
     lod = G.limit_of_detection(1000, 3, G._log_factorials(1000))
     assert 0.0062 < lod < 0.0064  # P(Bin(1000, f) >= 3) = 0.95 at f ~ 0.63%
+
+
+def _mixed_bam(panel, path):
+    """KRAS pairs (an MNV, filtered and low-quality reads, soft clips, a read without qualities) and EGFR indels."""
+    writer = Writer(GRCH38_LENGTHS)
+    c12, reference, start = kras_reads(panel, writer, "12", alt_codon_forward=reverse_complement("TTT"))
+    g12d = reference[:25] + reverse_complement("GAT") + reference[28:]
+    for i, flag in enumerate((1024, 256, 2048, 512, 4)):
+        writer.read(f"f{i}", "12", start, g12d, flag=flag)
+    writer.read("lowmapq", "12", start, g12d, mapq=10)
+    writer.read("clipped", "12", start, g12d, cigar=[(4, 5), (0, 50), (4, 5)])
+    writer.read("odd_length", "12", start + 1, g12d[:59])
+    writer.read("no_quals", "12", start, g12d)
+    writer.reads[-1].query_qualities = None
+    deleted_first = cds_base(panel, "EGFR", 2235)
+    _egfr_reads(panel, writer, deleted_first, [(0, 30), (2, 15), (0, 30)], lambda ref: ref[:30] + ref[45:75])
+    after = cds_base(panel, "EGFR", 2308)
+    duplicated = panel.genome_bases("7", after - 8, after)
+    start20 = after + 1 - 20
+    ref20 = panel.genome_bases("7", start20, start20 + 74)
+    for i in range(10):  # an insertion next to a deletion: one delins event
+        writer.pair(f"di{i}", "7", start20, ref20[:20] + duplicated + ref20[22:62],
+                    cigar=[(0, 20), (1, 9), (2, 2), (0, 40)])
+    return writer.write(path)
+
+
+def test_bam_bytes_reader_matches_pysam_reader(tmp_path, panel38):
+    """The fast reader (a BAM's bytes, numpy) sees exactly the reads, blocks, bases and indels pysam shows."""
+    from krasannot.genotype.reads import read_window, read_window_bytes
+
+    alignments = G.open_alignments(_mixed_bam(panel38, tmp_path / "mixed.bam"), "GRCh38")
+    bai = alignments.bai()
+    hotspots = G.load_hotspots(panel38)
+    with open(alignments.path, "rb") as raw:
+        for window in G.fetch_windows(hotspots).itertuples(index=False):
+            name = alignments.contig_names.get(window.contig)
+            for min_mapq in (0, 20):
+                slow = read_window(alignments.handle, name, window.start, window.end, min_mapq)
+                fast = read_window_bytes(alignments.handle, raw, bai, name, window.start, window.end, min_mapq)
+                for field in ("fragment", "reverse", "start", "end", "block_read", "block_ref", "block_query",
+                              "block_length"):
+                    np.testing.assert_array_equal(getattr(slow, field), getattr(fast, field), err_msg=field)
+                lengths = np.diff(np.r_[slow.seq_offset, len(slow.bases)]).astype(np.int64)
+                read = np.repeat(np.arange(slow.n_reads), lengths)
+                query = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+                np.testing.assert_array_equal(slow.bases, fast.base_codes(read, query))
+                np.testing.assert_array_equal(slow.quals, fast.qualities(read, query))
+                pd.testing.assert_frame_equal(slow.events, fast.events)
+                assert slow.skipped == fast.skipped
+    alignments.close()
+
+
+def test_two_process_bytes_path_gives_the_same_calls(tmp_path, panel38, monkeypatch):
+    """A big BAM goes through the bytes reader on two processes: the calls and coverage must not change."""
+    from krasannot.genotype import observations
+
+    path = _mixed_bam(panel38, tmp_path / "mixed.bam")
+    calls, coverage = G.genotype_alignments(path, panel38)
+    monkeypatch.setattr(observations, "PARALLEL_READS", 1)
+    monkeypatch.setattr(observations.os, "sched_getaffinity", lambda pid: {0, 1})
+    forks = []
+    original = observations.in_forked_worker
+    monkeypatch.setattr(observations, "in_forked_worker", lambda work: forks.append(1) or original(work))
+    forked_calls, forked_coverage = G.genotype_alignments(path, panel38)
+    assert forks == [1]
+    pd.testing.assert_frame_equal(calls, forked_calls)
+    pd.testing.assert_frame_equal(coverage, forked_coverage)
+    assert calls.attrs == forked_calls.attrs
+    assert (calls[C.DETECTION] == "detected").sum() >= 2  # the MNV and the exon 19 deletion

@@ -1,0 +1,96 @@
+"""The background error model: reference bases, per-class error counts away from the hotspots, the fit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .reads import BASES, WindowReads
+from .reference_bases import ReferenceBases
+
+BACKGROUND_MAX_VAF = 0.01
+BACKGROUND_READS_PER_WINDOW = 5000
+MAX_RHO = 1e-3
+# a prior worth PRIOR_BASES bases at a pessimistic Illumina rate, so that a BAM with little background
+# (a tiny panel, or reads only over the hotspots) is not credited with an error rate of zero
+PRIOR_BASES = 10_000
+PRIOR_SNV_RATE = 1e-3     # per change class, per base
+PRIOR_INDEL_RATE = 1e-4   # per position
+CHANGE_CLASSES = [f"{r}>{a}" for r in BASES for a in BASES if r != a] + ["deletion", "insertion"]
+
+
+def background_counts(reads: WindowReads, reference: ReferenceBases, contig: str, excluded: np.ndarray,
+                      indel_excluded: np.ndarray, min_baseq: int) -> pd.DataFrame:
+    """Per non-hotspot position and change class: alt count and depth, from a subsample of reads.
+
+    `excluded` are hotspot codon positions (left out of the SNV classes), `indel_excluded`
+    the indel regions (left out of the deletion/insertion classes).
+    """
+    if reads.n_reads == 0:
+        return pd.DataFrame(columns=["change", "alt", "depth"])
+    stride = max(1, math.ceil(reads.n_reads / BACKGROUND_READS_PER_WINDOW))
+    sampled = np.zeros(reads.n_reads, dtype=bool)
+    sampled[::stride] = True
+    blocks = sampled[reads.block_read]
+    length, ref_first = reads.block_length[blocks], reads.block_ref[blocks]
+    within = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    ref_pos = np.repeat(ref_first, length) + within
+    read = np.repeat(reads.block_read[blocks], length)
+    query = np.repeat(reads.block_query[blocks], length) + within
+    if len(ref_pos) == 0:
+        return pd.DataFrame(columns=["change", "alt", "depth"])
+    lo, hi = int(ref_pos.min()), int(ref_pos.max())
+    ref_code = reference.codes(contig, lo, hi)
+    base, qual, ref_base = reads.base_codes(read, query), reads.qualities(read, query), ref_code[ref_pos - lo]
+    blocked = np.zeros(hi - lo + 1, dtype=bool)  # hotspot codons, as a mask over the span
+    inside = excluded[(excluded >= lo) & (excluded <= hi)]
+    blocked[inside - lo] = True
+    usable = (qual >= min_baseq) & (base < 4) & (ref_base < 4) & ~blocked[ref_pos - lo]
+    counts = np.bincount((ref_pos[usable] - lo) * 4 + base[usable], minlength=(hi - lo + 1) * 4).reshape(-1, 4)
+    depth = counts.sum(axis=1)
+    ref_of_pos = ref_code
+    frames = []
+    known = np.flatnonzero((depth > 0) & (ref_of_pos < 4))
+    for alt in range(4):
+        rows = known[ref_of_pos[known] != alt]
+        change = ref_of_pos[rows].astype(np.int64) * 3 + alt - (alt > ref_of_pos[rows])
+        frames.append(pd.DataFrame({"change": np.asarray(CHANGE_CLASSES, dtype=object)[change],
+                                    "alt": counts[rows, alt], "depth": depth[rows]}))
+    events = reads.events
+    if len(events):
+        first = events["first"].to_numpy()
+        events = events[sampled[events["read"].to_numpy()] & (first >= lo) & (first <= hi)]
+    for name, kind in (("deletion", events["deleted"] > 0 if len(events) else []),
+                       ("insertion", events["inserted"] != "" if len(events) else [])):
+        per_position = (np.bincount(events.loc[kind, "first"].to_numpy() - lo, minlength=hi - lo + 1)[:hi - lo + 1]
+                        if len(events) else np.zeros(hi - lo + 1, dtype=np.int64))
+        rows = known[~np.isin(known + lo, indel_excluded)]
+        frames.append(pd.DataFrame({"change": name, "alt": per_position[rows], "depth": depth[rows]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def fit_error_model(counts: pd.DataFrame) -> pd.DataFrame:
+    """Per change class: mean error rate mu and beta-binomial overdispersion rho (method of moments).
+
+    Positions where the alt reaches BACKGROUND_MAX_VAF with at least 2 reads are real variants,
+    not errors, and are left out.
+    """
+    counts = counts.astype({"alt": np.int64, "depth": np.int64})
+    real = (counts["alt"] >= 2) & (counts["alt"] >= BACKGROUND_MAX_VAF * counts["depth"])
+    kept = counts[~real & (counts["depth"] > 0)]
+    rows = []
+    for change in CHANGE_CLASSES:
+        part = kept[kept["change"] == change]
+        alt, depth = part["alt"].to_numpy(dtype=float), part["depth"].to_numpy(dtype=float)
+        total, n_pos = depth.sum(), len(depth)
+        prior_rate = PRIOR_INDEL_RATE if change in ("deletion", "insertion") else PRIOR_SNV_RATE
+        mu = (alt.sum() + prior_rate * PRIOR_BASES) / (total + PRIOR_BASES)
+        rho = 0.0
+        if n_pos > 1 and total > n_pos:
+            spread = np.sum(depth * (alt / depth - mu) ** 2) / (mu * (1 - mu))
+            rho = float(np.clip((spread - n_pos) / (total - n_pos), 0.0, MAX_RHO))
+        rows.append({"change": change, "mu": mu, "rho": rho, "positions": n_pos, "bases": int(total),
+                     "errors": int(alt.sum()), "excluded_positions": int((real & (counts["change"] == change)).sum())})
+    return pd.DataFrame(rows)

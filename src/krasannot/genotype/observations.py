@@ -1,0 +1,249 @@
+"""What the fragments show at each hotspot: codon alleles, indels in the regions, depth; every window read once."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+
+import numpy as np
+import pandas as pd
+
+from .. import columns as C
+from ..io.genotype_calls import ALT_FORWARD, ALT_REVERSE, HOTSPOT
+from ..reference.bundle import reverse_complement, translate
+from .alignments import Alignments
+from .background import background_counts
+from .hotspots import CODON_KIND, REGION_KIND, fetch_windows
+from .reads import BASES, WindowReads, bases_at, collapse_mates, fragment_depth, read_window, read_window_bytes
+from .reference_bases import ReferenceBases
+
+MIN_INDEL_ANCHOR = 5    # aligned bases an indel needs on both sides within the read
+# reads in the windows (estimated from the .bai) from which a BAM is decoded from its bytes, on two processes
+PARALLEL_READS = 100_000
+
+
+def codon_observations(reads: WindowReads, hotspot: dict, min_baseq: int) -> pd.DataFrame:
+    """Fragments per codon allele at one codon hotspot: the alleles to test, with their support.
+
+    Rows: every single-base change that alters the amino acid, and every other non-synonymous
+    codon carried by a fragment; columns pos, ref, alt (forward strand), alt_depth, depth,
+    alt_forward, alt_reverse, changes (forward-strand base changes, e.g. "G>T;G>T").
+    """
+    positions = [hotspot["start"], hotspot["start"] + 1, hotspot["start"] + 2]
+    codes, quals = bases_at(reads, positions)
+    seen = (codes < 4).all(axis=1) & (quals >= min_baseq).all(axis=1)
+    codon_code = codes[seen, 0].astype(np.int64) * 16 + codes[seen, 1] * 4 + codes[seen, 2]
+    allele, on_forward, on_reverse = collapse_mates(reads.fragment[seen], codon_code, reads.reverse[seen])
+    depth = len(allele)
+    counts = np.bincount(allele, minlength=64)
+    forward_counts = np.bincount(allele[on_forward], minlength=64)
+    reverse_counts = np.bincount(allele[on_reverse], minlength=64)
+    ref_forward = hotspot["ref_codon"] if hotspot["strand"] == "+" else reverse_complement(hotspot["ref_codon"])
+    ref_aa = translate(hotspot["ref_codon"])
+    rows = []
+    for code in range(64):
+        alt_forward_bases = BASES[code // 16] + BASES[code // 4 % 4] + BASES[code % 4]
+        changed = [i for i in range(3) if alt_forward_bases[i] != ref_forward[i]]
+        if not changed or (len(changed) > 1 and counts[code] == 0):
+            continue
+        codon = alt_forward_bases if hotspot["strand"] == "+" else reverse_complement(alt_forward_bases)
+        if translate(codon) == ref_aa:
+            continue
+        rows.append({C.POS: hotspot["start"], C.REF: ref_forward, C.ALT: alt_forward_bases,
+                     C.ALT_DEPTH: int(counts[code]), C.DEPTH: depth,
+                     ALT_FORWARD: int(forward_counts[code]), ALT_REVERSE: int(reverse_counts[code]),
+                     "depth_forward": int(on_forward.sum()), "depth_reverse": int(on_reverse.sum()),
+                     "changes": ";".join(f"{ref_forward[i]}>{alt_forward_bases[i]}" for i in changed),
+                     "alt_aa": translate(codon)})
+    return pd.DataFrame(rows)
+
+
+def normalized_events(reads: WindowReads, reference: "ReferenceBases", contig: str) -> pd.DataFrame:
+    """Indel events of the reads, pure indels left-aligned on the reference (delins kept as they are).
+
+    An indel within MIN_INDEL_ANCHOR aligned bases of the read's end is dropped: a read ending
+    inside an insertion shows only part of it (a 12-base duplication read as an 11-base frameshift).
+    """
+    events = reads.events
+    if len(events):
+        read = events["read"].to_numpy()
+        anchored = ((events["first"].to_numpy() - reads.start[read] >= MIN_INDEL_ANCHOR)
+                    & (reads.end[read] - (events["first"].to_numpy() + events["deleted"].to_numpy() - 1)
+                       >= MIN_INDEL_ANCHOR))
+        events = events[anchored]
+    if events.empty:
+        return events.assign(ref_bases="")
+    keys = events[["first", "deleted", "inserted"]].drop_duplicates()
+    shifted = []
+    for first, deleted, inserted in keys.itertuples(index=False):
+        new_first, new_inserted = first, inserted
+        if (deleted == 0) != (inserted == ""):  # a pure deletion or insertion
+            allele = inserted or reference.bases(contig, first, first + deleted - 1)
+            while "N" not in allele:
+                before = reference.bases(contig, new_first - 1, new_first - 1)
+                if before != allele[-1]:
+                    break
+                allele = before + allele[:-1]
+                new_first -= 1
+            new_inserted = allele if inserted else ""
+        shifted.append((first, deleted, inserted, new_first, new_inserted))
+    mapping = pd.DataFrame(shifted, columns=["first", "deleted", "inserted", "norm_first", "norm_inserted"])
+    out = events.merge(mapping, on=["first", "deleted", "inserted"], how="left")
+    out["first"], out["inserted"] = out.pop("norm_first"), out.pop("norm_inserted")
+    return out
+
+
+def region_observations(reads: WindowReads, events: pd.DataFrame, hotspot: dict,
+                        reference: ReferenceBases, contig: str) -> pd.DataFrame:
+    """One row per distinct indel in a region, as a VCF-style allele with fragment support and depth."""
+    inside = events[(events["first"] <= hotspot["end"])
+                    & (events["first"] + np.maximum(events["deleted"], 1) - 1 >= hotspot["start"])]
+    rows = []
+    for (first, deleted, inserted), group in inside.groupby(["first", "deleted", "inserted"]):
+        anchor = reference.bases(contig, first - 1, first - 1 + deleted)
+        if "N" in anchor:
+            continue  # the reference around it is unknown: no allele can be written
+        carrying = group["read"].to_numpy()
+        spanning = np.flatnonzero((reads.start <= first - 1) & (reads.end >= first + deleted))
+        covering = np.union1d(spanning, carrying)
+
+        def fragments(read_index: np.ndarray) -> tuple[int, int, int]:  # all, with a forward, a reverse read
+            frag, rev = reads.fragment[read_index], reads.reverse[read_index]
+            return len(np.unique(frag)), len(np.unique(frag[~rev])), len(np.unique(frag[rev]))
+        alt, alt_forward, alt_reverse = fragments(carrying)
+        depth, depth_forward, depth_reverse = fragments(covering)
+        rows.append({C.POS: int(first - 1), C.REF: anchor, C.ALT: anchor[0] + inserted,
+                     C.ALT_DEPTH: alt, C.DEPTH: depth, ALT_FORWARD: alt_forward, ALT_REVERSE: alt_reverse,
+                     "depth_forward": depth_forward, "depth_reverse": depth_reverse,
+                     "changes": "deletion" if deleted else "insertion", "alt_aa": ""})
+    return pd.DataFrame(rows)
+
+
+def observe_windows(alignments: Alignments, hotspots: pd.DataFrame, reference: ReferenceBases, min_mapq: int,
+                    min_baseq: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Read every window once: alleles at its hotspots, background counts, per-hotspot depth.
+
+    A big BAM (PARALLEL_READS reads or more in the windows, by its .bai) is decoded from its bytes
+    (reads.read_window_bytes), the windows split between this process and one forked worker; anything
+    else goes read by read through pysam. Either way the windows' results are put back in window order.
+    """
+    windows = fetch_windows(hotspots)
+    for window in windows.itertuples(index=False):
+        if window.contig not in alignments.contig_names:  # every allele is still listed, as not assessed
+            alignments.notes.append(f"no contig {window.contig} in the file: "
+                                    + ", ".join(hotspots.loc[window.members, HOTSPOT]) + " not assessed")
+    positions = {kind: np.concatenate([np.arange(s, e + 1) for s, e, k in
+                                       zip(hotspots["start"], hotspots["end"], hotspots["kind"]) if k == kind]
+                                      or [np.zeros(0, dtype=np.int64)]) for kind in (CODON_KIND, REGION_KIND)}
+    bai = alignments.bai()
+    reads_per_window = np.array([bai.estimated_reads(alignments.handle.get_tid(alignments.contig_names[w.contig]),
+                                                     w.start - 1, w.end)
+                                 if bai is not None and w.contig in alignments.contig_names else 0.0
+                                 for w in windows.itertuples(index=False)])
+    big = bai is not None and reads_per_window.sum() >= PARALLEL_READS
+
+    def observe(which: np.ndarray, handle) -> list:
+        raw = open(alignments.path, "rb") if big else None
+        try:
+            reader = _window_reader(handle, raw, bai, min_mapq)
+            return [_observe_window(reader, alignments.contig_names.get(windows.at[w, "contig"]), windows.iloc[w],
+                                    hotspots, reference, min_baseq, positions) for w in which]
+        finally:
+            if raw is not None:
+                raw.close()
+
+    order = np.arange(len(windows))
+    if big and len(windows) > 1 and len(os.sched_getaffinity(0)) > 1:
+        mine, theirs = _split_by_reads(reads_per_window)
+        collect = in_forked_worker(lambda: observe(theirs, alignments.reopen()))
+        results = observe(mine, alignments.handle) + collect()
+        order = np.concatenate([mine, theirs])
+    else:
+        results = observe(order, alignments.handle)
+    by_window = [results[i] for i in np.argsort(order, kind="stable")]
+    observed = [frame for found, _, _ in by_window for frame in found]
+    background = [counts for _, counts, _ in by_window if counts is not None]
+    coverage = {index: depth for _, _, depths in by_window for index, depth in depths.items()}
+    observed_frame = pd.concat(observed, ignore_index=True) if observed else pd.DataFrame(
+        columns=[C.POS, C.REF, C.ALT, C.ALT_DEPTH, C.DEPTH, ALT_FORWARD, ALT_REVERSE, "depth_forward",
+                 "depth_reverse", "changes",
+                 "alt_aa", "hotspot_index"])
+    background_frame = pd.concat(background, ignore_index=True) if background else pd.DataFrame(
+        columns=["change", "alt", "depth"])
+    return observed_frame, background_frame, coverage
+
+
+def _window_reader(handle, raw, bai, min_mapq: int):
+    """contig name, start, end -> WindowReads: from the BAM's bytes when `raw` is open, else through pysam."""
+    if raw is not None:
+        return lambda name, start, end: read_window_bytes(handle, raw, bai, name, start, end, min_mapq)
+    return lambda name, start, end: read_window(handle, name, start, end, min_mapq)
+
+
+def _observe_window(reader, contig_name: str | None, window, hotspots: pd.DataFrame, reference: ReferenceBases, min_baseq: int,
+                    positions: dict) -> tuple[list, pd.DataFrame | None, dict]:
+    """One window: the observed alleles of its hotspots, its background counts (None: no reads), their depth."""
+    members = hotspots.loc[window.members]
+    reads = reader(contig_name, window.start, window.end)
+    events = normalized_events(reads, reference, window.contig)
+    found_here, coverage = [], {}
+    for index, hotspot in members.iterrows():
+        coverage[index] = fragment_depth(reads, hotspot["start"], hotspot["end"])
+        found = (codon_observations(reads, hotspot.to_dict(), min_baseq) if hotspot["kind"] == CODON_KIND
+                 else region_observations(reads, events, hotspot.to_dict(), reference, window.contig))
+        if len(found):
+            found_here.append(found.assign(hotspot_index=index))
+    if not reads.n_reads:
+        return found_here, None, coverage
+    same_contig = hotspots["contig"] == window.contig
+    contig_codons = positions[CODON_KIND] if same_contig.all() else np.concatenate(
+        [np.arange(s, e + 1) for s, e, k in zip(hotspots.loc[same_contig, "start"], hotspots.loc[same_contig, "end"],
+                                                hotspots.loc[same_contig, "kind"]) if k == CODON_KIND]
+        or [np.zeros(0, dtype=np.int64)])
+    return found_here, background_counts(reads, reference, window.contig, contig_codons, positions[REGION_KIND],
+                                         min_baseq), coverage
+
+
+def _split_by_reads(reads_per_window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two sets of windows with about as many reads each (greedy, biggest first)."""
+    halves, load = ([], []), [0.0, 0.0]
+    for w in np.argsort(-reads_per_window, kind="stable"):
+        lighter = int(load[1] < load[0])
+        halves[lighter].append(w)
+        load[lighter] += reads_per_window[w]
+    return np.sort(np.asarray(halves[0], dtype=np.int64)), np.sort(np.asarray(halves[1], dtype=np.int64))
+
+
+def in_forked_worker(work):
+    """Start work() in a forked child process; returns collect(), which waits for and returns its result.
+
+    The child gets its own file handles from `work` (a forked pysam handle would share the file position).
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, send the result (or the exception) back, and leave without cleanup
+        os.close(read_end)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        try:
+            try:
+                payload = pickle.dumps((True, work()))
+            except BaseException as exc:  # noqa: BLE001 (handed to the parent, which raises it)
+                payload = pickle.dumps((False, exc))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+        finally:  # never run the parent's cleanup (temp dirs, atexit) here; a gone parent ends the child too
+            os._exit(0)
+    os.close(write_end)
+
+    def collect():
+        try:
+            with os.fdopen(read_end, "rb") as source:
+                ok, value = pickle.loads(source.read())
+        finally:
+            os.waitpid(pid, 0)
+        if not ok:
+            raise value
+        return value
+    return collect
