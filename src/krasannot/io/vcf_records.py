@@ -41,7 +41,8 @@ _MISSING = {"", "."}
 _READ_KEYS = {"GT", "AD", "DP", "AF", "FA", "TIR", "TAR", "AU", "CU", "GU", "TU", "RD", "FREQ", "AO", "RO",
               "PS", "PID", "PGT", "CN"}
 _INT32_MISSING, _INT32_END = np.iinfo(np.int32).min, np.iinfo(np.int32).min + 1
-_LONG_NUMBER = re.compile(r"\d{10}")
+# numbers htslib would not give back as written: beyond 32 bits, or with a leading zero (PS=0152, GT 0/01)
+_UNTYPED_NUMBER = re.compile(r"\d{10}|(?<![\d.])0\d")
 _FORMAT_TYPE = re.compile(r"##FORMAT=<ID=([^,>]+),.*?Type=(\w+)")
 
 
@@ -89,6 +90,10 @@ class _Cyvcf2Fields:
         self._variant, self._integer = variant, integer_keys
         self._genotypes = variant.genotype.array() if "GT" in self.keys else None
 
+    def key_groups(self, idx: np.ndarray) -> list[tuple[set[str], np.ndarray]]:
+        """The FORMAT keys each sample writes: htslib gives every sample the record's keys."""
+        return [(self.keys, np.arange(len(idx)))]
+
     def alleles(self) -> np.ndarray | None:
         """(samples, ploidy) allele numbers, -1 for '.', -2 past a sample's ploidy; None without GT."""
         return None if self._genotypes is None else self._genotypes[:, :-1]
@@ -128,6 +133,13 @@ class _SplitFields:
         gts = [v.get("GT") for v in self._values]
         self._gts = gts if "GT" in self.keys else None
 
+    def key_groups(self, idx: np.ndarray) -> list[tuple[set[str], np.ndarray]]:
+        """Samples grouped by the FORMAT keys they write: a column may stop before FORMAT's last key."""
+        groups: dict[frozenset, list[int]] = {}
+        for row, i in enumerate(idx):
+            groups.setdefault(frozenset(self._values[i]), []).append(row)
+        return [(set(keys), np.array(rows)) for keys, rows in groups.items()]
+
     def alleles(self) -> np.ndarray | None:
         if self._gts is None:
             return None
@@ -147,8 +159,9 @@ class _SplitFields:
     def numbers(self, key: str, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return _text_numbers(self.texts(key, idx))
 
-    def texts(self, key: str, idx: np.ndarray) -> list[str]:
-        return [self._values[i].get(key, "") for i in idx]
+    def texts(self, key: str, idx: np.ndarray) -> list[str | None]:
+        """The key's text per sample; None where the sample's column stops before it."""
+        return [self._values[i].get(key) for i in idx]
 
 
 def _carriers(fields, allele: int) -> np.ndarray | None:
@@ -160,14 +173,24 @@ def _carriers(fields, allele: int) -> np.ndarray | None:
 
 
 # --- depth, alt depth and VAF --------------------------------------------------------------------------
-def _support(fields, idx: np.ndarray, allele: int, ref: str, alt: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sample_support(fields, idx: np.ndarray, allele: int, ref: str, alt: str
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Depth, alt depth and VAF of one ALT allele in the samples `idx` (see `_support`)."""
+    depth, alt_depth, vaf = np.full(len(idx), np.nan), np.full(len(idx), np.nan), np.full(len(idx), np.nan)
+    for keys, rows in fields.key_groups(idx):
+        depth[rows], alt_depth[rows], vaf[rows] = _support(fields, keys, idx[rows], allele, ref, alt)
+    return depth, alt_depth, vaf
+
+
+def _support(fields, keys: set[str], idx: np.ndarray, allele: int, ref: str, alt: str
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Depth, alt depth and VAF of one ALT allele in the samples `idx`, from the caller's own FORMAT fields.
 
     Strelka2 SNVs (AU/CU/GU/TU) and indels (TAR/TIR), VarScan (RD/AD/FREQ), FreeBayes (RO/AO),
     Mutect1 (FA) and the generic AD/DP/AF (Mutect2, VarDict, GATK); NaN where absent. A VAF is
     computed from counts only when the caller gave counts; it is never guessed.
     """
-    keys, n = fields.keys, len(idx)
+    n = len(idx)
     depth, alt_depth, vaf = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
 
     def first(key: str) -> np.ndarray:  # Strelka's "tier1,tier2": the first
@@ -210,7 +233,7 @@ def _support(fields, idx: np.ndarray, allele: int, ref: str, alt: str) -> tuple[
         if "AF" in keys or "FA" in keys:                                   # Mutect2/VarDict AF, Mutect1 FA
             af = fields.texts("AF", idx) if "AF" in keys else [""] * n
             fa = fields.texts("FA", idx) if "FA" in keys else [""] * n
-            fractions = [a or f for a, f in zip(af, fa)]
+            fractions = [a or f or "" for a, f in zip(af, fa)]
             vaf = np.array([_number(parts[allele - 1]) if len(parts := f.split(",")) >= allele else math.nan
                             if f not in _MISSING else math.nan for f in fractions])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -221,7 +244,7 @@ def _support(fields, idx: np.ndarray, allele: int, ref: str, alt: str) -> tuple[
 def _origin(fields, normal: int, allele: int, ref: str, alt: str) -> str:
     """germline where the matched normal carries the allele at NORMAL_GERMLINE_VAF or more, somatic where it
     was read with a lower VAF, "" where the normal gives no VAF."""
-    vaf = _support(fields, np.array([normal]), allele, ref, alt)[2][0]
+    vaf = _sample_support(fields, np.array([normal]), allele, ref, alt)[2][0]
     if vaf != vaf:
         return ""
     return "germline" if vaf >= NORMAL_GERMLINE_VAF else "somatic"
@@ -248,12 +271,24 @@ def _cyvcf2_header(keys: set[str], integer_keys: set[str], n_samples: int, width
                       f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{names}"]) + "\n"
 
 
-def _needs_hand_split(samples: str) -> bool:
-    """Sample columns htslib would not give back as written: numbers beyond 32 bits, bytes beyond ASCII."""
-    return not samples.isascii() or _LONG_NUMBER.search(samples) is not None
+def _needs_hand_split(record: _Record, keys: list[str]) -> bool:
+    """Sample columns htslib would not give back as written: numbers beyond 32 bits or with a leading zero,
+    bytes beyond ASCII, a FORMAT key written twice (htslib keeps the first, the last is the one that counts)."""
+    return (not record.samples.isascii() or _UNTYPED_NUMBER.search(record.samples) is not None
+            or len(set(keys)) < len(keys))
 
 
-def _sample_fields(meta_lines: list[str], n_samples: int, records: list[_Record]) -> list:
+def _stops_early(fields: _Cyvcf2Fields, record: _Record, n_keys: int, normal: int | None) -> bool:
+    """Whether a sample that may be read (one holding an ALT allele, or the matched normal) stops before
+    FORMAT's last key: htslib reads a dropped key as "." (missing), but a dropped key is not written
+    (a dropped CN leaves INFO's CN to count, a dropped PS leaves PID, ...)."""
+    alleles = fields.alleles()
+    columns = record.samples.split("\t")
+    rows = list(np.flatnonzero((alleles > 0).any(axis=1))) if alleles is not None else list(range(len(columns)))
+    return any(columns[i].count(":") < n_keys - 1 for i in rows + ([normal] if normal is not None else []))
+
+
+def _sample_fields(meta_lines: list[str], n_samples: int, records: list[_Record], normal: int | None) -> list:
     """Per record, its FORMAT fields as arrays over the samples (cyvcf2, or `_SplitFields` where htslib can't)."""
     integer_keys = {m.group(1) for m in map(_FORMAT_TYPE.match, meta_lines)
                     if m and m.group(2) == "Integer" and m.group(1) in _READ_KEYS - {"GT"}}
@@ -262,14 +297,15 @@ def _sample_fields(meta_lines: list[str], n_samples: int, records: list[_Record]
     for fmt in {r.fields[8] for r in records}:
         renamed[fmt] = ":".join(k if k in _READ_KEYS else f"X{j}" for j, k in enumerate(fmt.split(":")))
     text = [f"c\t{i + 1}\t.\tN\t.\t.\t.\t.\t{renamed[r.fields[8]]}\t{r.samples}\n"
-            for i, r in enumerate(records) if not _needs_hand_split(r.samples)]
+            for i, (r, keys) in enumerate(zip(records, keys_of)) if not _needs_hand_split(r, keys)]
     fields: list = [None] * len(records)
     if text:
         width = max(len(k) for k in keys_of)
         used = set().union(*map(set, keys_of)) & _READ_KEYS
         for variant in _read_with_cyvcf2(_cyvcf2_header(used, integer_keys, n_samples, width) + "".join(text)):
             i = variant.POS - 1
-            fields[i] = _Cyvcf2Fields(keys_of[i], variant, integer_keys)
+            read = _Cyvcf2Fields(keys_of[i], variant, integer_keys)
+            fields[i] = None if _stops_early(read, records[i], len(keys_of[i]), normal) else read
     return [f if f is not None else _SplitFields(keys_of[i], records[i].samples) for i, f in enumerate(fields)]
 
 
@@ -367,7 +403,8 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
     names = np.array(samples, dtype=object)
     optional = ([C.SOURCE_ENTRIES] if formats else []) + [SV_INFO, SV_CN] + ([C.ORIGIN] if normal is not None else [])
     table = _Columns(C.CALLS_COLUMNS + [C.STATUS] + optional)
-    per_record = _sample_fields(header.meta_lines, len(header.samples), records) if samples else [None] * len(records)
+    per_record = (_sample_fields(header.meta_lines, len(header.samples), records, normal) if samples
+                  else [None] * len(records))
     for record, fields in zip(records, per_record):
         chrom, pos, vid, ref, alts, filt, info = (record.fields[0], int(record.fields[1]), record.fields[2],
                                                   record.fields[3], record.fields[4].split(","),
@@ -390,13 +427,14 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
                 table.add(1, **base, **{C.SAMPLE: ",".join(samples), C.STATUS: M.STATUS_NOT_CARRIED})
                 continue
             n = len(idx)
-            depth, alt_depth, vaf = _support(fields, idx, allele, ref, alt)
+            depth, alt_depth, vaf = _sample_support(fields, idx, allele, ref, alt)
             genotypes = fields.genotype_texts(idx) if "GT" in fields.keys else [""] * n
             if "PGT" in fields.keys:  # Mutect2: physical phasing beside an unphased GT
-                genotypes = [p if g and "|" not in g and p != "." else g
+                genotypes = [p if g and "|" not in g and p not in (None, ".") else g
                              for g, p in zip(genotypes, fields.texts("PGT", idx))]
             phase_sets = _phase_sets(fields, idx)
-            extra = {SV_CN: fields.texts("CN", idx) if "CN" in fields.keys else [""] * n} if structural else {}
+            extra = {SV_CN: [t or "" for t in fields.texts("CN", idx)] if "CN" in fields.keys else [""] * n
+                     } if structural else {}
             if normal is not None:
                 extra[C.ORIGIN] = _origin(fields, normal, allele, ref, alt)
             if formats:
