@@ -203,8 +203,7 @@ def _support(fields, keys: set[str], idx: np.ndarray, allele: int, ref: str, alt
         return np.where(counts == 1, values[:, 0], np.nan)
 
     def nth(values: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:  # k-th value (0-based) where given
-        padded = np.pad(values, ((0, 0), (0, max(k + 1 - values.shape[1], 0))), constant_values=np.nan)
-        return np.where(counts > k, padded[:, k], np.nan)
+        return np.where(counts > k, values[:, k], np.nan) if values.shape[1] > k else np.full(n, np.nan)
 
     if "TIR" in keys and "TAR" in keys:                                   # Strelka2 indel
         alt_depth = first("TIR")
