@@ -191,19 +191,20 @@ def _support(fields, keys: set[str], idx: np.ndarray, allele: int, ref: str, alt
     computed from counts only when the caller gave counts; it is never guessed.
     """
     n = len(idx)
-    depth, alt_depth, vaf = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    none = np.full(n, np.nan)  # read only: shared by every absent value
+    depth = alt_depth = vaf = none
 
     def first(key: str) -> np.ndarray:  # Strelka's "tier1,tier2": the first
-        return fields.numbers(key, idx)[0][:, 0] if key in keys else np.full(n, np.nan)
+        return fields.numbers(key, idx)[0][:, 0] if key in keys else none
 
     def single(key: str) -> np.ndarray:  # a field that must hold one number
         if key not in keys:
-            return np.full(n, np.nan)
+            return none
         values, counts = fields.numbers(key, idx)
         return np.where(counts == 1, values[:, 0], np.nan)
 
     def nth(values: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:  # k-th value (0-based) where given
-        return np.where(counts > k, values[:, k], np.nan) if values.shape[1] > k else np.full(n, np.nan)
+        return np.where(counts > k, values[:, k], np.nan) if values.shape[1] > k else none
 
     if "TIR" in keys and "TAR" in keys:                                   # Strelka2 indel
         alt_depth = first("TIR")
