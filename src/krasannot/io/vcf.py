@@ -10,6 +10,8 @@ Two ways through a file:
   touch a region are split into fields, and the others are passed on as raw
   `CHROM POS ID REF ALT` text to be listed as outside the panel.
 
+Candidate records become calls in io/vcf_records.py (FORMAT/GT through cyvcf2).
+
 A broken file (no header, truncated compression) is an error; a broken record (POS that is text,
 0 or beyond its contig, CHROM..ALT that is not UTF-8, missing sample columns, no REF) is skipped
 with its line and reason, and the rest of the file is read.
