@@ -150,7 +150,8 @@ class _SplitFields:
             if parts is None:
                 out[row, 0] = -3  # no GT written: no evidence against any allele
                 continue
-            out[row, :len(parts)] = [int(p) if p.isdigit() else -1 for p in parts]
+            # an allele as the GT writes it: "01" or " 1" is no allele number (no call of that allele)
+            out[row, :len(parts)] = [int(p) if p.isascii() and p.isdigit() and str(int(p)) == p else -1 for p in parts]
         return out
 
     def genotype_texts(self, idx: np.ndarray) -> list[str]:
