@@ -116,3 +116,18 @@ def test_real_caller_vcfs(name, row, expected):
     got = calls.iloc[row][["chrom", "pos", "ref", "alt", "depth", "alt_depth", "vaf"]].tolist()
     assert got[:4] == list(expected[:4]) and got[4:6] == list(expected[4:6])
     assert got[6] == pytest.approx(expected[6])
+
+
+def test_repeated_key_counts_its_last_value(tmp_path):
+    """htslib keeps the first of a repeated FORMAT key; the file's last one is what was read before."""
+    calls = read_vcf(_vcf(tmp_path, "GT:AD:AD", ["0/1:1,2:30,10"])).calls
+    assert (calls["depth"].iloc[0], calls["alt_depth"].iloc[0]) == (40, 10)
+
+
+def test_column_that_stops_early_leaves_its_keys_unwritten(tmp_path):
+    """A tumour column without TIR/TAR is read by the generic AD rule, not as a Strelka indel with no counts;
+    a <DEL> whose sample drops CN leaves INFO's CN to count (an empty sv_cn), while CN=. stays '.'."""
+    calls = read_vcf(_vcf(tmp_path, "AD:TAR:TIR", ["3,4"])).calls
+    assert (calls["depth"].iloc[0], calls["alt_depth"].iloc[0]) == (7, 4)
+    calls = read_vcf(_vcf(tmp_path, "GT:CN", ["0/1", "0/1:."], alt="<DEL>")).calls
+    assert calls["sv_cn"].tolist() == ["", "."]
