@@ -10,6 +10,8 @@ Two ways through a file:
   touch a region are split into fields, and the others are passed on as raw
   `CHROM POS ID REF ALT` text to be listed as outside the panel.
 
+Candidate records become calls in io/vcf_records.py (FORMAT/GT through cyvcf2).
+
 A broken file (no header, truncated compression) is an error; a broken record (POS that is text,
 0 or beyond its contig, CHROM..ALT that is not UTF-8, missing sample columns, no REF) is skipped
 with its line and reason, and the rest of the file is read.
@@ -17,7 +19,6 @@ with its line and reason, and the rest of the file is read.
 
 from __future__ import annotations
 
-import math
 import os
 import queue
 import re
@@ -29,21 +30,15 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from .. import columns as C
-from .. import models as M
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_contig, contig_limits
-from .annotations import allele_entries, annotation_formats
 from .result import SKIPPED_COLUMNS, empty_skipped, read_notes
+from .vcf_records import SV_CN, SV_INFO, records_to_calls  # noqa: F401 (SV_*: the calls columns io.fusions reads)
 from ..files import file_sha256, line_aligned
 
-# private calls columns of symbolic/breakend alleles (see io.fusions.structural_records_to_calls)
-SV_INFO = "sv_info"   # the record's INFO
-SV_CN = "sv_cn"       # the sample's FORMAT CN
 BLOCK_BYTES = 16 << 20          # decompressed text handled per block: bounds memory
 _READ_BYTES = 4 << 20
 _BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-_MISSING = {"", "."}
 
 
 @dataclass
@@ -516,164 +511,6 @@ def _leading_columns(buf: np.ndarray, starts: np.ndarray, alt_end: np.ndarray) -
     return text.tobytes()
 
 
-def _format_values(fmt: str, sample_field: str) -> dict[str, str]:
-    return dict(zip(fmt.split(":"), sample_field.split(":")))
-
-
-def _number(value: str | None) -> float:
-    if value is None or value in _MISSING:
-        return math.nan
-    try:
-        return float(value)
-    except ValueError:
-        return math.nan
-
-
-def _tier1(value: str | None) -> float:
-    """First number of a Strelka "tier1,tier2" pair."""
-    return _number(value.split(",")[0]) if value else math.nan
-
-
-def _support(values: dict[str, str], allele: int, ref: str, alt: str) -> tuple[float, float, float]:
-    """Depth, alt depth and VAF of one ALT allele, from the caller's own FORMAT fields; NaN if absent.
-
-    Strelka2 SNVs (AU/CU/GU/TU) and indels (TAR/TIR), VarScan (RD/AD/FREQ), FreeBayes
-    (RO/AO), Mutect1 (FA) and the generic AD/DP/AF (Mutect2, VarDict, GATK). A VAF is
-    computed from counts only when the caller gave counts; it is never guessed.
-    """
-    depth = alt_depth = vaf = math.nan
-    if "TIR" in values and "TAR" in values:                       # Strelka2 indel
-        alt_depth, ref_depth = _tier1(values["TIR"]), _tier1(values["TAR"])
-        depth = alt_depth + ref_depth
-    elif all(f"{b}U" in values for b in "ACGT") and len(ref) == 1 and len(alt) == 1:  # Strelka2 SNV
-        alt_depth = _tier1(values.get(f"{alt.upper()}U"))
-        depth = sum(_tier1(values[f"{b}U"]) for b in "ACGT")
-    elif "RD" in values and "FREQ" in values:                      # VarScan: AD is the alt count alone
-        alt_depth, ref_depth = _number(values.get("AD")), _number(values["RD"])
-        depth = alt_depth + ref_depth
-        freq = values["FREQ"].rstrip("%")
-        vaf = _number(freq) / 100 if freq not in _MISSING else math.nan
-    elif "AO" in values and "RO" in values:                        # FreeBayes
-        observed = [_number(x) for x in values["AO"].split(",")]
-        alt_depth = observed[allele - 1] if len(observed) >= allele else math.nan
-        depth = _number(values["RO"]) + sum(observed)
-    else:                                                          # AD = ref,alt1,alt2...
-        ad = values.get("AD")
-        if ad and ad not in _MISSING:
-            parts = [_number(x) for x in ad.split(",")]
-            if len(parts) > allele:
-                alt_depth = parts[allele]
-                if not any(math.isnan(x) for x in parts):
-                    depth = sum(parts)
-        dp = _number(values.get("DP"))
-        if not math.isnan(dp):
-            depth = dp
-        fractions = values.get("AF") or values.get("FA")           # Mutect2/VarDict AF, Mutect1 FA
-        if fractions and fractions not in _MISSING:
-            parts = fractions.split(",")
-            if len(parts) >= allele:
-                vaf = _number(parts[allele - 1])
-    if math.isnan(vaf) and not math.isnan(alt_depth) and depth > 0:
-        vaf = alt_depth / depth
-    return depth, alt_depth, vaf
-
-
-NORMAL_GERMLINE_VAF = 0.20
-
-
-def _origin_from_normal(fmt: str, normal_field: str, allele: int, ref: str, alt: str) -> str:
-    """germline where the matched normal carries the allele at NORMAL_GERMLINE_VAF or more, somatic where it
-    was read with a lower VAF, "" where the normal gives no VAF."""
-    vaf = _support(_format_values(fmt, normal_field), allele, ref, alt)[2]
-    if vaf != vaf:
-        return ""
-    return "germline" if vaf >= NORMAL_GERMLINE_VAF else "somatic"
-
-
-def _carries(gt: str | None, allele: int) -> bool:
-    """Whether a GT holds the allele. No GT field is no evidence against it; a no-call (./.) is
-    not a call."""
-    return not gt or str(allele) in re.split(r"[/|]", gt)
-
-
-def _calls_frame(rows: list[dict]) -> pd.DataFrame:
-    extra = [C.SOURCE_ENTRIES] if any(C.SOURCE_ENTRIES in r for r in rows[:1]) else []
-    extra += [name for name in (SV_INFO, SV_CN, C.ORIGIN) if any(name in r for r in rows)]
-    calls = pd.DataFrame(rows, columns=C.CALLS_COLUMNS + [C.STATUS] + extra)
-    calls[C.STATUS] = calls[C.STATUS].astype(object).fillna("")
-    if C.ORIGIN in calls:
-        calls[C.ORIGIN] = calls[C.ORIGIN].astype(object).fillna("")
-    for name in (C.DEPTH, C.ALT_DEPTH):  # read counts are whole numbers; missing stays missing
-        calls[name] = pd.to_numeric(calls[name]).round().astype("Int64")
-    return calls
-
-
-@dataclass
-class _Records:
-    """Calls rows of candidate records, the records skipped with their reason, and how many were not UTF-8."""
-
-    rows: list[dict] = field(default_factory=list)
-    skipped: list[tuple[int | None, str, bytes]] = field(default_factory=list)
-    n_not_utf8: int = 0
-
-
-def _records_to_calls(path: str, header: VcfHeader, lines: list[tuple[int | None, bytes]], samples: list[str],
-                      default_sample: str) -> _Records:
-    sample_index = [header.samples.index(s) for s in samples]
-    # the matched normal decides origin: present there at NORMAL_GERMLINE_VAF or more is germline
-    normal_index = header.samples.index(header.normal_sample) if header.normal_sample in header.samples else None
-    formats = annotation_formats(header.meta_lines)  # VEP CSQ / SnpEff ANN, if the VCF has them
-    out = _Records()
-    rows = out.rows
-    for line_no, raw in lines:
-        text = raw.decode("utf-8", "replace").rstrip("\r")
-        f = text.split("\t")
-        if "\ufffd" in text:  # bytes that are not UTF-8: fine in INFO/FORMAT, not in what we annotate
-            if "\ufffd" in "".join(f[:5]):
-                out.skipped.append((line_no, "CHROM, POS, ID, REF or ALT is not valid UTF-8", raw))
-                continue
-            out.n_not_utf8 += 1
-        if header.samples and len(f) < 9 + len(header.samples):
-            out.skipped.append((line_no, f"record has {len(f)} columns, the header names {9 + len(header.samples)}",
-                                raw))
-            continue
-        chrom, pos, vid, ref, alts, filt = f[0], int(f[1]), f[2], f[3], f[4].split(","), f[6]
-        if not ref or ref == ".":
-            out.skipped.append((line_no, "REF is empty", raw))
-            continue
-        fmt = f[8] if len(f) > 8 else ""
-        for allele, alt in enumerate(alts, start=1):
-            base = {C.CHROM: chrom, C.POS: pos, C.VARIANT_ID: vid, C.REF: ref, C.ALT: alt, C.FILTER: filt,
-                    C.SOURCE: "vcf", C.INPUT_FILE: path, C.INPUT_LINE: line_no}
-            if formats:
-                base[C.SOURCE_ENTRIES] = allele_entries(f[7], formats, ref, alt, allele)
-            structural = alt.startswith("<") or "[" in alt or "]" in alt
-            if structural:
-                base[SV_INFO] = f[7]  # END, SVTYPE, CN, MATEID: read by io.fusions.structural_records_to_calls
-            if not samples:
-                rows.append({**base, C.SAMPLE: default_sample, C.DEPTH: np.nan, C.ALT_DEPTH: np.nan, C.VAF: np.nan})
-                continue
-            carriers = 0
-            for name, idx in zip(samples, sample_index):
-                values = _format_values(fmt, f[9 + idx])
-                gt = values.get("GT")
-                if not _carries(gt, allele):
-                    continue  # a called genotype without this allele: 0/0, or 0/2 for ALT 1
-                carriers += 1
-                depth, alt_depth, vaf = _support(values, allele, ref, alt)
-                phase_set = values.get("PS") or values.get("PID") or ""
-                if gt and "|" not in gt and values.get("PGT", ".") != ".":
-                    gt = values["PGT"]  # Mutect2: physical phasing beside an unphased GT
-                rows.append({**base, C.SAMPLE: name, C.DEPTH: depth, C.ALT_DEPTH: alt_depth, C.VAF: vaf,
-                             C.GENOTYPE: gt or "", C.PHASE_SET: "" if phase_set == "." else phase_set,
-                             **({SV_CN: values.get("CN", "")} if structural else {}),
-                             **({C.ORIGIN: _origin_from_normal(fmt, f[9 + normal_index], allele, ref, alt)}
-                                if normal_index is not None else {})})
-            if not carriers:  # still accounted for: listed once, under the samples read, with the reason
-                rows.append({**base, C.SAMPLE: ",".join(samples), C.STATUS: M.STATUS_NOT_CARRIED})
-    return out
-
-
 def _skipped_frame(path: str, skipped: list[tuple[int | None, str, bytes]]) -> pd.DataFrame:
     """The skipped records as the ReadResult's skipped table (the record cut to 200 characters)."""
     return pd.DataFrame([(path, line, reason, raw[:200].decode("utf-8", "replace").rstrip("\r"))
@@ -760,10 +597,10 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
 def _finish(path: str, header: VcfHeader, lines: list[tuple[int | None, bytes]], samples: list[str],
             default_sample: str, n_records: int, scan_skipped: list, **read) -> VcfRead:
     """The VcfRead of one pass: candidate records into calls, skipped records with their reasons and notes."""
-    records = _records_to_calls(path, header, lines, samples, default_sample)
+    records = records_to_calls(path, header, lines, samples, default_sample)
     skipped = _skipped_frame(path, scan_skipped + records.skipped)
     notes, warnings = read_notes(path, n_records, skipped, records.n_not_utf8)
-    return VcfRead(header=header, calls=_calls_frame(records.rows), samples_read=samples or [default_sample],
+    return VcfRead(header=header, calls=records.calls, samples_read=samples or [default_sample],
                    n_records=n_records, skipped=skipped, notes=notes, warnings=warnings, **read)
 
 
