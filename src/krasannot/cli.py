@@ -95,7 +95,7 @@ def annotate_inputs(args: argparse.Namespace, stack: ExitStack) -> _Annotated:
         spool = stack.enter_context(tempfile.TemporaryFile())
         progress(f"reading {path} ({fmt})")
         read = read_any(path, fmt, sample=args.input_sample, regions=regions, use_index=not args.no_index,
-                        on_outside=spool.write, build=requested)
+                        on_outside=spool.write, build=requested, list_outside=args.list_outside)
         reads.append((path, read))
         progress(f"{path}: {read.n_records:,} records read")
         if read.n_outside:
@@ -551,8 +551,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", help="genome FASTA of the same build: REF checks and shifts use its sequence")
     p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build' instead of the panel")
     _add_assay_options(p)
-    p.add_argument("--no-index", action="store_true",
-                   help="stream the whole file even if indexed, listing every record outside the panel")
+    p.add_argument("--no-index", action="store_true", help="stream the whole file even if indexed")
+    p.add_argument("--list-outside", action="store_true",
+                   help="write a row for every VCF record outside the panel (default: counted in the summary); "
+                        "with an index only panel regions are read, so add --no-index to list them all")
     p.set_defaults(func=cmd_annotate)
     from .genotype.caller import register as _register_genotype; _register_genotype(sub)  # noqa: E702
 
@@ -567,6 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", help="genome FASTA of the same build")
     p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build'")
     p.add_argument("--no-index", action="store_true", help="stream whole files even if indexed")
+    p.add_argument("--list-outside", action="store_true",
+                   help="list VCF records outside the panel in ID.annotated.tsv (default: counted); "
+                        "needs --no-index for an indexed VCF")
     _add_assay_options(p)
     p.add_argument("--reproducible", action="store_true", help="fixed run time: byte-identical outputs")
     _add_match_options(p)
