@@ -16,7 +16,7 @@ Steps (one function each):
   2. build_peers       a reference FASTA, a GFF3 (bcftools csq) and a snpEff database built from
                        the same panel bundle, each verified to annotate before anything is timed.
   3. time_rotation     every tool once per round, round after round (A B C .. A B C ..), median;
-                       whole commands (start-up included), peak RSS of each from os.wait4.
+                       whole commands (start-up included), peak RSS of each from GNU time.
   4. print_table       median seconds, peak MB, file records/s, peer_time / krasannot_time, and
                        krasannot's time as a multiple of `bcftools view -H`.
 
@@ -322,6 +322,7 @@ def make_vcf(path: Path, n_records: int, build: str, panel: Panel, ref: Syntheti
     rng = np.random.default_rng(seed)
     if n_panel is None:
         n_panel = int(round(n_records * PANEL_FRACTION))
+    n_panel = max(n_panel, 10)  # the hotspots and a few more, however small the file
     by_chrom: dict[str, list] = {}
     for rec in panel_records(rng, n_panel, panel, ref):
         by_chrom.setdefault(rec[0], []).append(rec)
@@ -704,16 +705,16 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.7) -> None:
 def run_measured(cmd: str, scratch: Path) -> tuple[float, int, int, str]:
     """(wall seconds, exit code, peak RSS in KB, stderr) of one shell command.
 
-    os.wait4 gives this child's own resource use; on Linux its ru_maxrss is the largest of the
-    shell and the processes it waited for, i.e. the command's biggest process."""
-    with tempfile.TemporaryFile(dir=scratch) as err:
+    The peak is GNU time's %M: the largest process of the command. (The rusage of a child of this
+    process would not do: Linux counts a forked child's copy of this big process before its exec.)"""
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        rss = Path(tmp) / "rss"
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        res = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(rss), "sh", "-c", cmd],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         elapsed = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-        err.seek(0)
-        return elapsed, proc.returncode, usage.ru_maxrss, err.read().decode("utf-8", "replace")
+        peak = rss.read_text().strip().splitlines()[-1] if rss.exists() else ""
+        return elapsed, res.returncode, int(peak) if peak.isdigit() else 0, res.stderr
 
 
 def time_rotation(tools: list[Tool], repeats: int, scratch: Path) -> None:
@@ -866,7 +867,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} cores (usable: {len(os.sched_getaffinity(0))}), python {sys.version.split()[0]}, "
           f"{run(['bcftools', '--version']).stdout.splitlines()[0]}, snpEff {SNPEFF_JAR}")
     print(f"krasannot code: {krasannot_fingerprint()}; seed {SEED}; times are whole commands, start-up included; "
-          "peak MB is the largest process of the command (os.wait4 ru_maxrss)")
+          "peak MB is the largest process of the command (GNU time %M)")
     print(f"krasannot annotate flags: {' '.join(flags) if flags else '(CLI not available: ' + help_error + ')'}")
     for tool, problem in problems.items():
         if problem:
