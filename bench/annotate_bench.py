@@ -1,16 +1,24 @@
 #!/usr/bin/env python
-"""Benchmark `krasannot annotate` against bcftools csq, snpEff and plain VCF readers.
+"""Benchmark `krasannot annotate` against bcftools, cyvcf2, a plain Python parse and snpEff.
 
-    python bench/annotate_bench.py [--records 1000000] [--repeats 3] [--workdir DIR]
-                                   [--build GRCh38] [--scale 10]
+    python bench/annotate_bench.py [--records 1000000] [--repeats 3] [--workdir DIR] [--build GRCh38]
+                                   [--cohort-records 2000] [--scale 4] [--cases plain,mutect2,cohort,indexed]
+
+Cases (each a bgzipped file, timed with and without its tabix index):
+  plain     one sample, GT:AD:DP (short lines): every peer, and the 1-record start-up runs
+  mutect2   tumour + normal columns, Mutect2's INFO and GT:AD:AF:DP:F1R2:F2R1:FAD:SB (long lines)
+  cohort    1,000 samples x --cohort-records records (very long lines, few records)
+  indexed   the plain file and one SCALE x its size (same panel records): is the indexed path flat?
 
 Steps (one function each):
   1. make_vcf          seeded synthetic VCFv4.2: genome-wide background on 1-22/X plus ~0.3 % of
                        records inside the panel transcripts (half in CDS, with the true bases).
   2. build_peers       a reference FASTA, a GFF3 (bcftools csq) and a snpEff database built from
                        the same panel bundle, each verified to annotate before anything is timed.
-  3. time_rotation     every tool once per round, round after round (A B C .. A B C ..), median.
-  4. print_table       median seconds, file records/s, peer_time / krasannot_time.
+  3. time_rotation     every tool once per round, round after round (A B C .. A B C ..), median;
+                       whole commands (start-up included), peak RSS of each from GNU time.
+  4. print_table       median seconds, peak MB, file records/s, peer_time / krasannot_time, and
+                       krasannot's time as a multiple of `bcftools view -H`.
 
 The reference is synthetic where the bundle does not know the genome: each panel chromosome is
 N from end to end except for the transcript spans (+/- FLANK), which hold the bundle's known
@@ -199,7 +207,36 @@ def panel_records(rng: np.random.Generator, n: int, panel: Panel, ref: Synthetic
     return records
 
 
-def vcf_header(build: str, sample: str = "TUMOR") -> str:
+# file styles: "plain" (one sample, GT:AD:DP), "mutect2" (tumour + normal columns, Mutect2's INFO and
+# FORMAT), "cohort" (COHORT_SAMPLES samples, GT:AD:DP, most of them 0/0)
+STYLES = ("plain", "mutect2", "cohort")
+COHORT_SAMPLES = 1000
+MUTECT2_META = [
+    "##source=Mutect2", "##tumor_sample=TUMOR", "##normal_sample=NORMAL",
+    '##GATKCommandLine=<ID=Mutect2,CommandLine="Mutect2 --tumor-sample TUMOR --normal-sample NORMAL",Version="4.2.6.1">',
+    '##FILTER=<ID=weak_evidence,Description="Mutation does not meet likelihood threshold">',
+    '##INFO=<ID=AS_SB_TABLE,Number=1,Type=String,Description="Allele-specific forward/reverse read counts">',
+    '##INFO=<ID=ECNT,Number=1,Type=Integer,Description="Number of events in this haplotype">',
+    '##INFO=<ID=GERMQ,Number=1,Type=Integer,Description="Phred-scaled quality that alt alleles are not germline">',
+    '##INFO=<ID=MBQ,Number=R,Type=Integer,Description="median base quality by allele">',
+    '##INFO=<ID=MFRL,Number=R,Type=Integer,Description="median fragment length by allele">',
+    '##INFO=<ID=MMQ,Number=R,Type=Integer,Description="median mapping quality by allele">',
+    '##INFO=<ID=MPOS,Number=A,Type=Integer,Description="median distance from end of read">',
+    '##INFO=<ID=NALOD,Number=A,Type=Float,Description="Negative log 10 odds of artifact in normal">',
+    '##INFO=<ID=NLOD,Number=A,Type=Float,Description="Normal log 10 likelihood ratio of diploid het or hom alt">',
+    '##INFO=<ID=POPAF,Number=A,Type=Float,Description="negative log 10 population allele frequencies">',
+    '##INFO=<ID=TLOD,Number=A,Type=Float,Description="Log 10 likelihood ratio score of variant existing">',
+    '##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fractions of alternate alleles in the tumor">',
+    '##FORMAT=<ID=F1R2,Number=R,Type=Integer,Description="Count of reads in F1R2 pair orientation">',
+    '##FORMAT=<ID=F2R1,Number=R,Type=Integer,Description="Count of reads in F2R1 pair orientation">',
+    '##FORMAT=<ID=FAD,Number=R,Type=Integer,Description="Count of fragments supporting each allele">',
+    '##FORMAT=<ID=SB,Number=4,Type=Integer,Description="Per-sample component statistics for strand bias">',
+]
+
+
+def vcf_header(build: str, style: str = "plain") -> str:
+    samples = {"plain": ["TUMOR"], "mutect2": ["TUMOR", "NORMAL"],
+               "cohort": [f"S{i:04d}" for i in range(1, COHORT_SAMPLES + 1)]}[style]
     lines = ["##fileformat=VCFv4.2", f"##reference={build}",
              "##source=krasannot-bench (synthetic, seeded)",
              '##INFO=<ID=DP,Number=1,Type=Integer,Description="Total depth">',
@@ -207,13 +244,58 @@ def vcf_header(build: str, sample: str = "TUMOR") -> str:
              '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
              '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">',
              '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">']
+    lines += MUTECT2_META if style == "mutect2" else []
     lines += [f"##contig=<ID={c},length={CONTIG_LENGTHS[build][c]}>" for c in HEADER_CONTIGS]
-    lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample]))
+    lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]))
     return "\n".join(lines) + "\n"
 
 
-def format_records(rng: np.random.Generator, records: list[tuple[str, int, str, str, str]]) -> list[str]:
-    """VCF lines with random but self-consistent AD/DP."""
+def _allelic_depths(gt: str, dp: int, alt_d: int) -> str:
+    if gt == "1/2":
+        return f"{dp - 2 * alt_d if dp > 2 * alt_d else 0},{alt_d},{alt_d}"
+    if gt == "1/1":
+        return f"0,{dp}"
+    return f"{dp - alt_d},{alt_d}"
+
+
+def _mutect2_columns(rng: np.random.Generator, alt: str, gt: str, dp: int, alt_d: int) -> str:
+    """QUAL .. NORMAL of a Mutect2 record: tumour GT:AD:AF:DP:F1R2:F2R1:FAD:SB, normal the same at ~0 VAF."""
+    n_alt = alt.count(",") + 1
+    tumour_ad = [int(x) for x in _allelic_depths(gt, dp, alt_d).split(",")]
+    normal_dp = int(rng.integers(15, 80))
+    normal_ad = [normal_dp] + [0] * n_alt
+    def sample(ad: list[int]) -> str:
+        depth = sum(ad)
+        af = ",".join(f"{(x + 0.5) / (depth + 1):.3f}" for x in ad[1:])
+        f1r2 = ",".join(str(x // 2) for x in ad)
+        f2r1 = ",".join(str(x - x // 2) for x in ad)
+        sb = f"{ad[0] // 2},{ad[0] - ad[0] // 2},{sum(ad[1:]) // 2},{sum(ad[1:]) - sum(ad[1:]) // 2}"
+        genotype = gt if ad is tumour_ad else "0/0"
+        return f"{genotype}:{','.join(map(str, ad))}:{af}:{depth}:{f1r2}:{f2r1}:{','.join(map(str, ad))}:{sb}"
+    tlod = ",".join(f"{rng.uniform(6, 300):.2f}" for _ in range(n_alt))
+    per_alt = lambda fmt: ",".join(fmt() for _ in range(n_alt))
+    info = (f"AS_SB_TABLE={tumour_ad[0] // 2},{tumour_ad[0] - tumour_ad[0] // 2}|{alt_d // 2},{alt_d - alt_d // 2};"
+            f"DP={dp + normal_dp};ECNT={int(rng.integers(1, 4))};GERMQ={int(rng.integers(1, 94))};"
+            f"MBQ=20,{int(rng.integers(20, 40))};MFRL=165,{int(rng.integers(140, 200))};MMQ=60,60;"
+            f"MPOS={per_alt(lambda: str(int(rng.integers(5, 50))))};NALOD={per_alt(lambda: f'{rng.uniform(0.5, 3):.2f}')};"
+            f"NLOD={per_alt(lambda: f'{rng.uniform(2, 20):.2f}')};POPAF={per_alt(lambda: f'{rng.uniform(1, 6):.2f}')};"
+            f"TLOD={tlod}")
+    filt = "PASS" if rng.random() < 0.7 else "weak_evidence"
+    return f".\t{filt}\t{info}\tGT:AD:AF:DP:F1R2:F2R1:FAD:SB\t{sample(tumour_ad)}\t{sample(normal_ad)}"
+
+
+def _cohort_columns(rng: np.random.Generator, gt: str, dp: int, alt_d: int) -> str:
+    """QUAL .. last sample of a cohort record: ~2 % of the samples carry the allele, the rest are 0/0."""
+    carriers = rng.random(COHORT_SAMPLES) < 0.02
+    depths = rng.integers(20, 120, COHORT_SAMPLES).tolist()
+    cells = [f"{gt}:{_allelic_depths(gt, d, max(1, d // 3))}:{d}" if carrier else f"0/0:{d},0:{d}"
+             for carrier, d in zip(carriers.tolist(), depths)]
+    return f"{int(rng.integers(30, 3000))}\tPASS\tDP={sum(depths)}\tGT:AD:DP\t" + "\t".join(cells)
+
+
+def format_records(rng: np.random.Generator, records: list[tuple[str, int, str, str, str]],
+                   style: str = "plain") -> list[str]:
+    """VCF lines with random but self-consistent AD/DP, in the file style's columns."""
     n = len(records)
     depth = rng.integers(20, 400, n)
     vaf = rng.uniform(0.05, 0.6, n)
@@ -221,18 +303,18 @@ def format_records(rng: np.random.Generator, records: list[tuple[str, int, str, 
     lines = []
     for (chrom, pos, ref, alt, gt), dp, f, q in zip(records, depth.tolist(), vaf.tolist(), qual.tolist()):
         alt_d = max(1, int(dp * f))
-        if gt == "1/2":
-            ad = f"{dp - 2 * alt_d if dp > 2 * alt_d else 0},{alt_d},{alt_d}"
-        elif gt == "1/1":
-            ad = f"0,{dp}"
+        if style == "mutect2":
+            rest = _mutect2_columns(rng, alt, gt, dp, alt_d)
+        elif style == "cohort":
+            rest = _cohort_columns(rng, gt, dp, alt_d)
         else:
-            ad = f"{dp - alt_d},{alt_d}"
-        lines.append(f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t{q}\tPASS\tDP={dp}\tGT:AD:DP\t{gt}:{ad}:{dp}\n")
+            rest = f"{q}\tPASS\tDP={dp}\tGT:AD:DP\t{gt}:{_allelic_depths(gt, dp, alt_d)}:{dp}"
+        lines.append(f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t{rest}\n")
     return lines
 
 
 def make_vcf(path: Path, n_records: int, build: str, panel: Panel, ref: SyntheticReference,
-             seed: int, n_panel: int | None = None) -> dict:
+             seed: int, n_panel: int | None = None, style: str = "plain") -> dict:
     """Write a sorted, bgzipped VCF and return counts. Written contig by contig through bgzip.
 
     Panel records are drawn first, so the same seed and n_panel give the same panel records
@@ -240,6 +322,7 @@ def make_vcf(path: Path, n_records: int, build: str, panel: Panel, ref: Syntheti
     rng = np.random.default_rng(seed)
     if n_panel is None:
         n_panel = int(round(n_records * PANEL_FRACTION))
+    n_panel = max(n_panel, 10)  # the hotspots and a few more, however small the file
     by_chrom: dict[str, list] = {}
     for rec in panel_records(rng, n_panel, panel, ref):
         by_chrom.setdefault(rec[0], []).append(rec)
@@ -248,7 +331,7 @@ def make_vcf(path: Path, n_records: int, build: str, panel: Panel, ref: Syntheti
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as out:
         bgzip = subprocess.Popen(["bgzip", "-@", str(os.cpu_count() or 1), "-c"], stdin=subprocess.PIPE, stdout=out)
-        bgzip.stdin.write(vcf_header(build).encode())
+        bgzip.stdin.write(vcf_header(build, style).encode())
         for chrom in BACKGROUND_CONTIGS:
             positions = background[chrom]
             kinds = allele_kinds(rng, len(positions))
@@ -257,7 +340,7 @@ def make_vcf(path: Path, n_records: int, build: str, panel: Panel, ref: Syntheti
                     for p, k in zip(positions.tolist(), kinds.tolist())]
             recs += by_chrom.get(chrom, [])
             recs.sort(key=lambda r: r[1])
-            bgzip.stdin.write("".join(format_records(rng, recs)).encode())
+            bgzip.stdin.write("".join(format_records(rng, recs, style)).encode())
             written += len(recs)
         bgzip.stdin.close()
         if bgzip.wait() != 0:
@@ -507,6 +590,17 @@ def verify_peers(peers: dict, probe_vcf: Path) -> dict[str, str | None]:
 # 3. timing
 # ---------------------------------------------------------------------------------------------
 
+PLAIN_PARSE = """
+import gzip, sys
+n = 0
+with gzip.open(sys.argv[1], "rb") as handle:
+    for line in handle:
+        if line[:1] != b"#":
+            chrom, pos, vid, ref, alt = line.split(b"\\t", 5)[:5]
+            n += 1
+print(n)
+"""
+
 CYVCF2_LOOP = """
 import sys
 from cyvcf2 import VCF
@@ -526,10 +620,15 @@ class Tool:
     note: str = ""
     error: str | None = None    # set when the tool cannot run: reported instead of a number
     times: list[float] = field(default_factory=list)
+    peak_rss_kb: list[int] = field(default_factory=list)  # per run: the largest process of the command
 
     @property
     def median(self) -> float | None:
         return statistics.median(self.times) if self.times and not self.error else None
+
+    @property
+    def median_rss_mb(self) -> float | None:
+        return statistics.median(self.peak_rss_kb) / 1024 if self.peak_rss_kb and not self.error else None
 
 
 def krasannot_fingerprint() -> str:
@@ -559,33 +658,39 @@ def krasannot_help() -> tuple[str | None, str]:
     return res.stdout, ""
 
 
-def make_tools(vcf: Path, noindex_vcf: Path, one_vcf: Path, peers: dict, problems: dict,
+def make_tools(case: str, vcf: Path, noindex_vcf: Path, one_vcf: Path | None, peers: dict, problems: dict,
                regions: str, build: str, scratch: Path, help_text: str | None) -> list[Tool]:
+    """Every tool as a whole command (start-up included). `one_vcf` adds the 1-record start-up runs and snpEff."""
     fa, gff = peers["fasta"], peers["gff"]
     ka = VENV_BIN / "krasannot"
-    snpeff = " ".join(snpeff_cmd(peers["snpeff_config"], "ann", "-nostats", "-noLog", peers["snpeff_genome"]))
+    out = f"{scratch}/ka_{case}"
     tools = [
         Tool("bgzip -dc", f"bgzip -dc {vcf} > /dev/null", "reader"),
         Tool("bcftools view -H", f"bcftools view -H {vcf} > /dev/null", "reader"),
+        Tool("python gzip line split", f"{sys.executable} -c '{PLAIN_PARSE}' {vcf} > /dev/null", "reader"),
         Tool("cyvcf2 record loop", f"{sys.executable} -c '{CYVCF2_LOOP}' {vcf} > /dev/null", "reader"),
         Tool("bcftools csq (whole file)", f"bcftools csq -p a -f {fa} -g {gff} {vcf} -Ou > /dev/null",
              error=problems.get("csq")),
         Tool("bcftools csq -r panel (index)", f"bcftools csq -p a -f {fa} -g {gff} -r {regions} {vcf} -Ou > /dev/null",
              error=problems.get("csq"), note="index jump"),
-        Tool("snpEff (whole file)", f"{snpeff} {vcf} > /dev/null", error=problems.get("snpeff")),
-        Tool("snpEff start-up (1 record)", f"{snpeff} {one_vcf} > /dev/null", error=problems.get("snpeff"),
-             note="fixed cost"),
-        Tool("krasannot (no index)", f"{ka} annotate {noindex_vcf} --build {build} --out {scratch}/ka_noindex.tsv",
+        Tool("krasannot (no index)", f"{ka} annotate {noindex_vcf} --build {build} --out {out}_noindex.tsv",
              "krasannot"),
-        Tool("krasannot (index)", f"{ka} annotate {vcf} --build {build} --out {scratch}/ka_index.tsv",
+        Tool("krasannot (index)", f"{ka} annotate {vcf} --build {build} --out {out}_index.tsv",
              "krasannot", note="index jump"),
-        Tool("krasannot start-up (1 record)", f"{ka} annotate {one_vcf} --build {build} --out {scratch}/ka_one.tsv",
-             "krasannot", note="fixed cost"),
     ]
-    if help_text and "--panel-only" in help_text:
-        tools.append(Tool("krasannot --panel-only (no index)",
-                          f"{ka} annotate {noindex_vcf} --build {build} --panel-only --out {scratch}/ka_po.tsv",
-                          "krasannot"))
+    if help_text and "--list-outside" in help_text:
+        tools.append(Tool("krasannot --list-outside (no index)",
+                          f"{ka} annotate {noindex_vcf} --build {build} --list-outside --out {out}_listed.tsv",
+                          "krasannot", note="a row per record"))
+    if one_vcf is not None:
+        snpeff = " ".join(snpeff_cmd(peers["snpeff_config"], "ann", "-nostats", "-noLog", peers["snpeff_genome"]))
+        tools += [
+            Tool("snpEff (whole file)", f"{snpeff} {vcf} > /dev/null", error=problems.get("snpeff")),
+            Tool("snpEff start-up (1 record)", f"{snpeff} {one_vcf} > /dev/null", error=problems.get("snpeff"),
+                 note="fixed cost"),
+            Tool("krasannot start-up (1 record)", f"{ka} annotate {one_vcf} --build {build} --out {out}_one.tsv",
+                 "krasannot", note="fixed cost"),
+        ]
     return tools
 
 
@@ -597,6 +702,21 @@ def wait_for_quiet(max_wait: float, threshold: float = 0.7) -> None:
         time.sleep(15)
 
 
+def run_measured(cmd: str, scratch: Path) -> tuple[float, int, int, str]:
+    """(wall seconds, exit code, peak RSS in KB, stderr) of one shell command.
+
+    The peak is GNU time's %M: the largest process of the command. (The rusage of a child of this
+    process would not do: Linux counts a forked child's copy of this big process before its exec.)"""
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        rss = Path(tmp) / "rss"
+        t0 = time.perf_counter()
+        res = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(rss), "sh", "-c", cmd],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        elapsed = time.perf_counter() - t0
+        peak = rss.read_text().strip().splitlines()[-1] if rss.exists() else ""
+        return elapsed, res.returncode, int(peak) if peak.isdigit() else 0, res.stderr
+
+
 def time_rotation(tools: list[Tool], repeats: int, scratch: Path) -> None:
     """Round-robin so drift (cache, thermal, other load) hits every tool alike."""
     for stale in scratch.glob("ka_*"):  # so a failed run cannot show an older run's summary
@@ -605,16 +725,15 @@ def time_rotation(tools: list[Tool], repeats: int, scratch: Path) -> None:
         for tool in tools:
             if tool.error:
                 continue
-            t0 = time.perf_counter()
-            res = subprocess.run(tool.cmd, shell=True, capture_output=True, text=True)
-            elapsed = time.perf_counter() - t0
-            if res.returncode != 0:
-                tail = (res.stderr.strip().splitlines() or ["(no stderr)"])[-1]
-                tool.error = f"exit {res.returncode}: {tail}"
+            elapsed, returncode, peak_kb, stderr = run_measured(tool.cmd, scratch)
+            if returncode != 0:
+                tail = (stderr.strip().splitlines() or ["(no stderr)"])[-1]
+                tool.error = f"exit {returncode}: {tail}"
                 log(f"{tool.name} failed: {tool.error}")
                 continue
             tool.times.append(elapsed)
-            log(f"round {round_no}/{repeats} {tool.name}: {elapsed:.2f}s")
+            tool.peak_rss_kb.append(peak_kb)
+            log(f"round {round_no}/{repeats} {tool.name}: {elapsed:.2f}s, peak RSS {peak_kb / 1024:.0f} MB")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,23 +741,29 @@ def time_rotation(tools: list[Tool], repeats: int, scratch: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 def print_table(title: str, tools: list[Tool], n_records: int) -> None:
+    """Median wall time and peak RSS per tool; peer_time / krasannot_time (>1: krasannot faster)."""
     by_name = {t.name: t for t in tools}
     ka_no = by_name.get("krasannot (no index)")
     ka_ix = by_name.get("krasannot (index)")
     base_no = ka_no.median if ka_no else None
     base_ix = ka_ix.median if ka_ix else None
     print(f"\n{title}")
-    header = f"{'tool':<36}{'median s':>10}{'file rec/s':>13}{'peer/ka(no idx)':>17}{'peer/ka(idx)':>14}  runs"
+    header = (f"{'tool':<38}{'median s':>9}{'peak MB':>9}{'file rec/s':>12}{'peer/ka(no idx)':>17}"
+              f"{'peer/ka(idx)':>14}  runs")
     print(header)
     print("-" * len(header))
     for t in tools:
         if t.error or t.median is None:
-            print(f"{t.name:<36}{'n/a':>10}  NOT MEASURED: {t.error or 'no successful run'}")
+            print(f"{t.name:<38}{'n/a':>9}  NOT MEASURED: {t.error or 'no successful run'}")
             continue
         rate = "" if "1 record" in t.name else f"{n_records / t.median:,.0f}"
         ratio = lambda base: f"{t.median / base:.2f}x" if base else "n/a"
-        print(f"{t.name:<36}{t.median:>10.2f}{rate:>13}{ratio(base_no):>17}{ratio(base_ix):>14}  "
-              + " ".join(f"{x:.2f}" for x in t.times))
+        print(f"{t.name:<38}{t.median:>9.2f}{t.median_rss_mb:>9.0f}{rate:>12}{ratio(base_no):>17}"
+              f"{ratio(base_ix):>14}  " + " ".join(f"{x:.2f}" for x in t.times))
+    view = by_name.get("bcftools view -H")
+    if view and view.median and base_no:
+        print(f"krasannot (no index) takes {base_no / view.median:.2f}x the time of `bcftools view -H` "
+              f"({base_no:.2f}s vs {view.median:.2f}s, start-up included)")
 
 
 def print_krasannot_outputs(scratch: Path, stems: tuple[str, ...]) -> None:
@@ -649,8 +774,31 @@ def print_krasannot_outputs(scratch: Path, stems: tuple[str, ...]) -> None:
             continue
         data = json.loads(summary.read_text())
         rows = data.get("rows_by_status", {})
-        print(f"{stem}: records_read={data.get('input', {}).get('records_read')}, rows_by_status="
+        indexed = [i.get("indexed_panel_regions_only") for i in data.get("inputs", [])]
+        print(f"{stem}: records_read={data.get('records_read'):,} (indexed: {indexed}), rows_by_status="
               + ", ".join(f"{k}={v:,}" for k, v in rows.items()))
+
+
+def measure_case(case: str, title: str, vcf: Path, noindex: Path, n_records: int, one_vcf: Path | None,
+                 peers: dict, problems: dict, regions: str, build: str, scratch: Path, help_text: str | None,
+                 repeats: int, wait_quiet: float, keep: set[str] | None = None) -> list[Tool]:
+    """Time one input file's tools (rotated rounds) and print their table."""
+    tools = [t for t in make_tools(case, vcf, noindex, one_vcf, peers, problems, regions, build, scratch, help_text)
+             if keep is None or t.name in keep]
+    wait_for_quiet(wait_quiet)
+    code_before, load_before = krasannot_fingerprint(), os.getloadavg()[0]
+    time_rotation(tools, repeats, scratch)
+    code_after, load_after = krasannot_fingerprint(), os.getloadavg()[0]
+    n_in_panel = count_in_regions(vcf, regions)
+    print(f"\n== {title}: {vcf.name} ({vcf.stat().st_size / 1e6:.1f} MB bgzipped), {n_records:,} records, "
+          f"{n_in_panel:,} in panel transcript spans; 1-min load average {load_before:.2f} before / "
+          f"{load_after:.2f} after")
+    if code_after.split()[-1] != code_before.split()[-1]:
+        print(f"WARNING: krasannot code changed to {code_after} during the timed rounds, numbers mix versions")
+    print_table(f"median of {repeats} rotated rounds; ratio = peer_time / krasannot_time (>1: krasannot faster)",
+                tools, n_records)
+    print_krasannot_outputs(scratch, tuple(f"ka_{case}_{kind}" for kind in ("noindex", "index", "listed")))
+    return tools
 
 
 # ---------------------------------------------------------------------------------------------
@@ -660,15 +808,16 @@ def panel_region_string(panel: Panel) -> str:
 
 
 def prepare_input(workdir: Path, n_records: int, build: str, panel: Panel, ref: SyntheticReference,
-                  seed: int) -> tuple[Path, Path, dict]:
-    vcf = workdir / f"synthetic_{n_records}_p{int(round(n_records * PANEL_FRACTION))}_s{seed}.vcf.gz"
+                  seed: int, style: str = "plain") -> tuple[Path, Path, dict]:
+    name = "synthetic" if style == "plain" else f"synthetic_{style}"
+    vcf = workdir / f"{name}_{n_records}_p{int(round(n_records * PANEL_FRACTION))}_s{seed}.vcf.gz"
     stamp = Path(str(vcf) + ".json")
     if vcf.exists() and stamp.exists():
         counts = json.loads(stamp.read_text())
         log(f"reusing {vcf}")
     else:
         t0 = time.perf_counter()
-        counts = make_vcf(vcf, n_records, build, panel, ref, seed)
+        counts = make_vcf(vcf, n_records, build, panel, ref, seed, style=style)
         stamp.write_text(json.dumps(counts))
         log(f"generated {counts['records']:,} records in {time.perf_counter() - t0:.1f}s -> {vcf}")
     noindex = index_and_copy(vcf, workdir / "noindex")
@@ -677,18 +826,22 @@ def prepare_input(workdir: Path, n_records: int, build: str, panel: Panel, ref: 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--records", type=int, default=1_000_000, help="records of the plain and Mutect2-style files")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "krasannot_bench")
     ap.add_argument("--build", default="GRCh38", choices=sorted(CONTIG_LENGTHS))
-    ap.add_argument("--scale", type=int, default=0,
-                    help="also time krasannot and the indexed/stream baselines on a SCALE x file")
-    ap.add_argument("--scale-panel", choices=("fixed", "proportional"), default="fixed",
-                    help="scale file: the same panel records + SCALE x background (fixed, default), "
-                         "or SCALE x everything (proportional)")
+    ap.add_argument("--cohort-records", type=int, default=2000,
+                    help=f"records of the cohort file ({COHORT_SAMPLES:,} samples; 0 leaves the case out)")
+    ap.add_argument("--scale", type=int, default=4,
+                    help="the indexed case at a second size: the plain file's panel records + SCALE x its "
+                         "background (fixed), or SCALE x everything (proportional); 0 or 1 leaves it out")
+    ap.add_argument("--scale-panel", choices=("fixed", "proportional"), default="fixed")
+    ap.add_argument("--cases", default="plain,mutect2,cohort,indexed",
+                    help="comma-separated subset of plain, mutect2, cohort, indexed")
     ap.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                     help="before timing, wait up to SECONDS for the load average to drop below 0.7")
     args = ap.parse_args(argv)
+    cases = set(args.cases.split(","))
 
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -710,57 +863,45 @@ def main(argv: list[str] | None = None) -> int:
     if help_text is None:
         log(f"krasannot CLI not usable yet ({help_error}); timing it anyway")
     flags = sorted({w.split("=")[0].rstrip(",") for w in (help_text or "").split() if w.startswith("--")})
-
-    tools = make_tools(vcf, noindex, one_vcf, peers, problems, regions, build, scratch, help_text)
-    wait_for_quiet(args.wait_quiet)
-    code_before = krasannot_fingerprint()
-    load_before = os.getloadavg()[0]
-    time_rotation(tools, args.repeats, scratch)
-    load_after = os.getloadavg()[0]
-    code_after = krasannot_fingerprint()
-
-    n_in_panel = count_in_regions(vcf, regions)
     print(f"\nkrasannot annotate benchmark ({build}), {time.strftime('%Y-%m-%d %H:%M')}")
     print(f"machine: {os.cpu_count()} cores (usable: {len(os.sched_getaffinity(0))}), python {sys.version.split()[0]}, "
-          f"{run(['bcftools', '--version']).stdout.splitlines()[0]}, snpEff {SNPEFF_JAR}; "
-          f"1-min load average {load_before:.2f} before / {load_after:.2f} after the timed rounds")
-    print(f"input: {vcf} ({vcf.stat().st_size / 1e6:.1f} MB bgzipped), {counts['records']:,} records, "
-          f"{n_in_panel:,} in panel transcript spans ({100 * n_in_panel / counts['records']:.2f} %), "
-          f"~{counts['panel_cds_records']:,} placed on CDS bases with the true REF; seed {SEED}")
-    print(f"krasannot code: {code_before}"
-          + ("" if code_after.split()[-1] == code_before.split()[-1] else
-             f"  WARNING: changed to {code_after} during the timed rounds, numbers mix versions"))
+          f"{run(['bcftools', '--version']).stdout.splitlines()[0]}, snpEff {SNPEFF_JAR}")
+    print(f"krasannot code: {krasannot_fingerprint()}; seed {SEED}; times are whole commands, start-up included; "
+          "peak MB is the largest process of the command (GNU time %M)")
     print(f"krasannot annotate flags: {' '.join(flags) if flags else '(CLI not available: ' + help_error + ')'}")
     for tool, problem in problems.items():
         if problem:
             print(f"peer problem: {problem}")
-    print_table(f"median of {args.repeats} rotated rounds; ratio = peer_time / krasannot_time "
-                f"(>1: krasannot faster)", tools, counts["records"])
-    print_krasannot_outputs(scratch, ("ka_noindex", "ka_index"))
+    common = dict(peers=peers, problems=problems, regions=regions, build=build, scratch=scratch,
+                  help_text=help_text, repeats=args.repeats, wait_quiet=args.wait_quiet)
 
-    if args.scale > 1:
+    small: dict[str, float | None] = {}
+    if "plain" in cases or "indexed" in cases:
+        tools = measure_case("plain", "plain lines (one sample, GT:AD:DP)", vcf, noindex, counts["records"],
+                             one_vcf if "plain" in cases else None, **common,
+                             keep=None if "plain" in cases else {"krasannot (index)", "bcftools csq -r panel (index)"})
+        small = {t.name: t.median for t in tools}
+    if "mutect2" in cases:
+        m2, m2_noindex, m2_counts = prepare_input(workdir, args.records, build, panel, ref, SEED, style="mutect2")
+        measure_case("mutect2", "Mutect2-style lines (tumour + normal, GT:AD:AF:DP:F1R2:F2R1:FAD:SB)", m2,
+                     m2_noindex, m2_counts["records"], None, **common)
+    if "cohort" in cases and args.cohort_records:
+        co, co_noindex, co_counts = prepare_input(workdir, args.cohort_records, build, panel, ref, SEED,
+                                                  style="cohort")
+        measure_case("cohort", f"cohort VCF ({COHORT_SAMPLES:,} samples, GT:AD:DP)", co, co_noindex,
+                     co_counts["records"], None, **common)
+    if "indexed" in cases and args.scale > 1:
         big, big_counts = scale_vcf(args.records, args.scale, build, panel, ref, workdir, args.scale_panel)
         big_noindex = index_and_copy(big, workdir / "noindex")
-        keep = {"bgzip -dc", "bcftools view -H", "bcftools csq -r panel (index)",
-                "krasannot (no index)", "krasannot (index)"}
-        big_tools = [t for t in make_tools(big, big_noindex, one_vcf, peers, problems, regions, build,
-                                           scratch, help_text) if t.name in keep]
-        wait_for_quiet(args.wait_quiet)
-        time_rotation(big_tools, args.repeats, scratch)
-        code_big = krasannot_fingerprint()
-        n_big_panel = count_in_regions(big, regions)
-        print(f"\nscale x{args.scale} ({args.scale_panel} panel records): {big_counts['records']:,} records, "
-              f"{n_big_panel:,} in panel spans "
-              f"({big.stat().st_size / 1e6:.1f} MB)")
-        if code_big.split()[-1] != code_after.split()[-1]:
-            print(f"WARNING: krasannot code changed to {code_big} between the x1 and the x{args.scale} runs")
-        print_table(f"x{args.scale} file, median of {args.repeats} rotated rounds", big_tools, big_counts["records"])
-        print_krasannot_outputs(scratch, ("ka_noindex", "ka_index"))
-        small = {t.name: t.median for t in tools}
+        keep = {"bgzip -dc", "bcftools view -H", "bcftools csq -r panel (index)", "krasannot (no index)",
+                "krasannot (index)"}
+        big_tools = measure_case(f"x{args.scale}", f"indexed case, x{args.scale} file ({args.scale_panel} panel "
+                                 "records)", big, big_noindex, big_counts["records"], None, **common, keep=keep)
+        print(f"\nindexed case: the same tools at {counts['records']:,} and {big_counts['records']:,} records")
         for t in big_tools:
             if t.median and small.get(t.name):
                 print(f"  {t.name}: {small[t.name]:.2f}s at x1 -> {t.median:.2f}s at x{args.scale} "
-                      f"({t.median / small[t.name]:.1f}x the time for {args.scale}x the records)")
+                      f"({t.median / small[t.name]:.2f}x the time for {args.scale}x the records)")
     return 0
 
 

@@ -89,7 +89,7 @@ class Annotation:
 def annotate(inputs: PathLike | list[PathLike], *, build: str = "auto", sample: str | None = None,
              input_sample: str | None = None, specimen: str = "tissue", reference: str | None = None,
              bundle: str | None = None, targets: str | None = None, min_target_depth: float | None = None,
-             gene_panel: list[str] | None = None, no_index: bool = False,
+             gene_panel: list[str] | None = None, no_index: bool = False, list_outside: bool = False,
              reproducible: bool = False) -> Annotation:
     """Read every input with its reader, choose the build, annotate and classify: `krasannot annotate`.
 
@@ -104,6 +104,7 @@ def annotate(inputs: PathLike | list[PathLike], *, build: str = "auto", sample: 
     bundle : a transcript bundle from `krasannot reference build` instead of the panel
     targets, min_target_depth, gene_panel : what the assay covered (see the README)
     no_index : stream whole files even where indexed
+    list_outside : a row for every VCF record outside the panel (default: only counted in the summary)
     reproducible : fixed run time in the summary
 
     Returns
@@ -115,14 +116,15 @@ def annotate(inputs: PathLike | list[PathLike], *, build: str = "auto", sample: 
         return _annotate([str(p) for p in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)],
                          stack, build=build, sample=sample, input_sample=input_sample, specimen=specimen,
                          reference=reference, bundle=bundle, targets=targets, min_target_depth=min_target_depth,
-                         gene_panel=gene_panel or [], no_index=no_index, reproducible=reproducible)
+                         gene_panel=gene_panel or [], no_index=no_index, list_outside=list_outside,
+                         reproducible=reproducible)
     except BaseException:
         stack.close()
         raise
 
 
 def _annotate(inputs: list[str], stack: ExitStack, *, build, sample, input_sample, specimen, reference, bundle,
-              targets, min_target_depth, gene_panel, no_index, reproducible) -> Annotation:
+              targets, min_target_depth, gene_panel, no_index, list_outside, reproducible) -> Annotation:
     from .annotate.classify import classify_calls
     from .annotate.pipeline import annotate_calls, annotate_gene_level_calls, with_call_defaults
     from .evidence.kb import shipped_kb
@@ -158,7 +160,7 @@ def _annotate(inputs: list[str], stack: ExitStack, *, build, sample, input_sampl
         spool = stack.enter_context(tempfile.TemporaryFile())
         log.info(f"reading {path} ({fmt})")
         read = read_any(path, fmt, sample=input_sample, regions=regions, use_index=not no_index,
-                        on_outside=spool.write, build=requested)
+                        on_outside=spool.write, build=requested, list_outside=list_outside)
         reads.append((path, read))
         log.info(f"{path}: {read.n_records:,} records read")
         if read.n_outside:
@@ -594,7 +596,7 @@ class Run:
 
 def run(inputs: PathLike | list[PathLike], *, sample: str, tumor_type: str, patient_id: str | None = None,
         input_sample: str | None = None, build: str = "auto", reference: str | None = None,
-        bundle: str | None = None, no_index: bool = False, targets: str | None = None,
+        bundle: str | None = None, no_index: bool = False, list_outside: bool = False, targets: str | None = None,
         min_target_depth: float | None = None, gene_panel: list[str] | None = None, reproducible: bool = False,
         specimen: str = "tissue", prior_therapy: str | list[str] | None = None, msi_high: bool = False,
         tmb: float = float("nan"), include_filtered: bool = False) -> Run:
@@ -606,7 +608,8 @@ def run(inputs: PathLike | list[PathLike], *, sample: str, tumor_type: str, pati
     load_oncotree().check(tumor_type)  # before any input is read
     annotation = annotate(inputs, build=build, sample=sample, input_sample=input_sample, specimen=specimen,
                           reference=reference, bundle=bundle, targets=targets, min_target_depth=min_target_depth,
-                          gene_panel=gene_panel, no_index=no_index, reproducible=reproducible)
+                          gene_panel=gene_panel, no_index=no_index, list_outside=list_outside,
+                          reproducible=reproducible)
     try:
         log.info("matching and writing the report")
         matched = match(annotation, tumor_type=tumor_type, sample=sample, specimen=specimen,

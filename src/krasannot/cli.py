@@ -45,7 +45,8 @@ def _annotate_keywords(args: argparse.Namespace) -> dict:
     """annotate's keywords from the flags `annotate` and `run` share."""
     return dict(build=args.build, input_sample=args.input_sample, specimen=args.specimen, reference=args.reference,
                 bundle=args.bundle, targets=args.targets, min_target_depth=args.min_target_depth,
-                gene_panel=args.gene_panel, no_index=args.no_index, reproducible=args.reproducible)
+                gene_panel=args.gene_panel, no_index=args.no_index, list_outside=args.list_outside,
+                reproducible=args.reproducible)
 
 
 def _match_keywords(args: argparse.Namespace) -> dict:
@@ -318,8 +319,10 @@ def _add_annotate_parser(sub) -> None:
     p.add_argument("--reference", help="genome FASTA of the same build: REF checks and shifts use its sequence")
     p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build' instead of the panel")
     _add_assay_options(p)
-    p.add_argument("--no-index", action="store_true",
-                   help="stream the whole file even if indexed, listing every record outside the panel")
+    p.add_argument("--no-index", action="store_true", help="stream the whole file even if indexed")
+    p.add_argument("--list-outside", action="store_true",
+                   help="write a row for every VCF record outside the panel (default: counted in the summary); "
+                        "with an index only panel regions are read, so add --no-index to list them all")
     p.set_defaults(func=cmd_annotate)
 
 
@@ -380,6 +383,9 @@ def _add_run_parser(sub) -> None:
     p.add_argument("--reference", help="genome FASTA of the same build")
     p.add_argument("--bundle", help="a transcript bundle from 'krasannot reference build'")
     p.add_argument("--no-index", action="store_true", help="stream whole files even if indexed")
+    p.add_argument("--list-outside", action="store_true",
+                   help="list VCF records outside the panel in ID.annotated.tsv (default: counted); "
+                        "needs --no-index for an indexed VCF")
     _add_assay_options(p)
     p.add_argument("--reproducible", action="store_true", help="fixed run time: byte-identical outputs")
     _add_match_options(p)

@@ -47,7 +47,7 @@ def read_tsv(path):
 def test_annotate_plain_vcf_accounts_for_every_record(tmp_path):
     vcf = write_vcf(tmp_path / "t.vcf", RECORDS_38)
     out = tmp_path / "out" / "t.tsv"
-    assert main(["annotate", str(vcf), "--build", "auto", "--out", str(out)]) == 0
+    assert main(["annotate", str(vcf), "--build", "auto", "--out", str(out), "--list-outside"]) == 0
     rows = read_tsv(out)
     annotated = rows[rows.status == "annotated"]
     assert annotated[["gene", "hgvsc", "hgvsp_short"]].values.tolist() == [
@@ -61,6 +61,22 @@ def test_annotate_plain_vcf_accounts_for_every_record(tmp_path):
     assert summary["genome_build"] == "GRCh38"
     assert summary["rows_by_status"] == {"annotated": 2, "merged_into_mnv": 2, "outside_panel": 1}
     assert summary["mnv_merges"] == ["chr12:25245350:C>A+chr12:25245351:C>A"]
+
+
+def test_outside_panel_records_are_counted_and_listed_only_when_asked(tmp_path):
+    vcf = write_vcf(tmp_path / "t.vcf", RECORDS_38)
+    counted, listed = tmp_path / "counted.tsv", tmp_path / "listed.tsv"
+    assert main(["annotate", str(vcf), "--build", "GRCh38", "--out", str(counted)]) == 0
+    assert main(["annotate", str(vcf), "--build", "GRCh38", "--out", str(listed), "--list-outside"]) == 0
+    without, with_rows = read_tsv(counted), read_tsv(listed)
+    assert "outside_panel" not in set(without.status) and len(without) == 4
+    assert with_rows[with_rows.status == "outside_panel"][["chrom", "pos"]].values.tolist() == [["chr1", "1000000"]]
+    assert with_rows[with_rows.status != "outside_panel"].equals(without)
+    # the summaries are the same either way: every record is accounted for
+    summaries = [json.loads((tmp_path / f"{name}.summary.json").read_text()) for name in ("counted", "listed")]
+    assert summaries[0]["rows_by_status"] == summaries[1]["rows_by_status"] == {
+        "annotated": 2, "merged_into_mnv": 2, "outside_panel": 1}
+    assert summaries[0]["records_read"] == 4 and summaries[0]["inputs"] == summaries[1]["inputs"]
 
 
 def test_bgzipped_indexed_and_streamed_give_the_same_annotation(tmp_path):
@@ -119,9 +135,10 @@ def test_one_wrong_ref_does_not_flip_the_detected_build(tmp_path):
 
 def test_no_call_in_either_panel_needs_no_build(tmp_path):
     vcf = write_vcf(tmp_path / "far.vcf", ["1\t1000000\t.\tA\tG\t.\tPASS\t.\tGT\t0/1"], contigs=False)
-    assert main(["annotate", str(vcf), "--out", str(tmp_path / "far.tsv")]) == 0
+    assert main(["annotate", str(vcf), "--out", str(tmp_path / "far.tsv"), "--list-outside"]) == 0
     assert read_tsv(tmp_path / "far.tsv")["status"].tolist() == ["outside_panel"]
-    assert json.loads((tmp_path / "far.summary.json").read_text())["genome_build"] is None
+    summary = json.loads((tmp_path / "far.summary.json").read_text())
+    assert summary["genome_build"] is None and summary["rows_by_status"] == {"outside_panel": 1}
 
 
 @pytest.mark.parametrize("problem,needle,line", [

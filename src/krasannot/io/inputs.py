@@ -109,9 +109,11 @@ def unrecognised_format_error(path: str) -> InputFormatError:
 
 
 def read_any(path: str, input_format: str, *, sample: str | None, regions: list, use_index: bool,
-             on_outside: Callable[[bytes], object], panel=None, build: str = "auto") -> ReadResult:
+             on_outside: Callable[[bytes], object], panel=None, build: str = "auto",
+             list_outside: bool = False) -> ReadResult:
     """Read one input with the reader of its format; `panel` is needed only by ctDNA tables, `build`
-    only by segment files (to place segments on genes)."""
+    only by segment files (to place segments on genes). VCF records outside `regions` are counted, and
+    given to `on_outside` as CHROM..ALT text only with `list_outside`."""
     if input_format == "unknown":
         raise unrecognised_format_error(path)
     if input_format == "maf":
@@ -140,7 +142,8 @@ def read_any(path: str, input_format: str, *, sample: str | None, regions: list,
         return read_ctdna(path, panel, sample=sample)
     from .vcf import read_vcf
 
-    vcf = read_vcf(path, sample=sample, regions=regions, use_index=use_index, on_outside=on_outside)
+    vcf = read_vcf(path, sample=sample, regions=regions, use_index=use_index, on_outside=on_outside,
+                   list_outside=list_outside)
     return ReadResult("vcf", vcf.calls, vcf.samples_read, vcf.n_records, vcf.checksum, skipped=vcf.skipped,
                       contig_lengths=vcf.header.contig_lengths, n_outside=vcf.n_outside, indexed=vcf.indexed,
                       notes=vcf.notes + vcf.warnings, warnings=vcf.warnings)

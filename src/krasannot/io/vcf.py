@@ -19,10 +19,14 @@ with its line and reason, and the rest of the file is read.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import math
 import os
-import queue
 import re
-import threading
+import zlib
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -70,87 +74,127 @@ class VcfRead:
 
 
 # --- decompression -----------------------------------------------------------------------
-def _text_blocks(path: str) -> Iterator[bytes]:
+_BGZF_MAGIC = b"\x1f\x8b\x08\x04"   # gzip, deflate, FEXTRA: each BGZF member starts so, with a "BC" subfield
+_MEMBERS_PER_BLOCK = 256            # a BGZF member holds at most 64 KiB of text: 256 stay within BLOCK_BYTES
+
+
+def _decompression_threads() -> int:
+    """Threads inflating BGZF members at once: the cores this process may use, at most 4."""
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+class _HashingReader:
+    """A binary file whose bytes feed a hash as they are read: the input's checksum costs no second pass."""
+
+    def __init__(self, handle, digest) -> None:
+        self.handle, self.digest = handle, digest
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.digest.update(data)
+        return data
+
+
+def _bgzf_member_groups(reader: _HashingReader, corrupt: Exception, truncated: Exception) -> Iterator[list[bytes]]:
+    """The file's BGZF members (each a whole gzip member), _MEMBERS_PER_BLOCK at a time, in file order."""
+    data, offset, group = b"", 0, []
+    while chunk := reader.read(_READ_BYTES):
+        data, offset = data[offset:] + chunk, 0
+        while len(data) - offset >= 18:
+            if data[offset:offset + 4] != _BGZF_MAGIC or data[offset + 12:offset + 14] != b"BC":
+                raise corrupt
+            end = offset + int.from_bytes(data[offset + 16:offset + 18], "little") + 1  # BSIZE: member size - 1
+            if end > len(data):
+                break  # the rest of this member comes with the next read
+            group.append(data[offset:end])
+            offset = end
+            if len(group) == _MEMBERS_PER_BLOCK:
+                yield group
+                group = []
+    if offset < len(data):
+        raise truncated
+    if group:
+        yield group
+
+
+def _inflate_bgzf(members: list[bytes]) -> bytes:
+    """The text of whole BGZF members; zlib releases the GIL, so several groups inflate at once."""
+    texts = []
+    for member in members:
+        header = 12 + int.from_bytes(member[10:12], "little")  # fixed header + XLEN extra bytes
+        text = zlib.decompress(member[header:-8], -15)
+        if zlib.crc32(text) != int.from_bytes(member[-8:-4], "little") or len(text) != int.from_bytes(
+                member[-4:], "little"):
+            raise zlib.error("CRC or length check failed")
+        texts.append(text)
+    return b"".join(texts)
+
+
+def _in_order(pool: ThreadPoolExecutor, calls: Iterator[tuple], ahead: int) -> Iterator:
+    """Results of `calls` ((function, argument) pairs) in order, with up to `ahead` running in the pool."""
+    pending: deque = deque()
+    for function, argument in calls:
+        pending.append(pool.submit(function, argument))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _text_blocks(path: str, digest) -> Iterator[bytes]:
     """Decompressed file content in blocks that end on a line break (the last may not).
 
-    Gzip/bgzip goes through htslib (pysam), which decompresses about twice as fast as zlib.
+    Every byte of the file feeds `digest` as it is read. BGZF members are independent deflate streams,
+    inflated by several threads at once; plain gzip and plain text are read by one thread beside the caller.
     """
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(18)
-            handle.seek(max(0, os.path.getsize(path) - len(_BGZF_EOF)))
-            tail = handle.read()
+        handle = open(path, "rb")
+        head = handle.read(18)
+        handle.seek(max(0, os.path.getsize(path) - len(_BGZF_EOF)))
+        tail = handle.read()
+        handle.seek(0)
     except FileNotFoundError:
         raise InputFormatError("file not found", path=path) from None
     except OSError as exc:
         raise InputFormatError(f"cannot open ({exc.strerror})", path=path) from None
-    gz = head[:2] == b"\x1f\x8b"
+    gz, bgzf = head[:2] == b"\x1f\x8b", head[:4] == _BGZF_MAGIC and head[12:14] == b"BC"
     truncated = InputFormatError("truncated gzip file: the compressed data ends early", path=path,
                                  hint="the file is incomplete; copy it again or re-create it with bgzip")
+    corrupt = InputFormatError("corrupt gzip file: the compressed data is damaged", path=path,
+                               hint="the file is damaged; copy it again or re-create it with bgzip")
     # bgzip always ends with an empty EOF block; without it the file was cut at a block edge
-    if gz and head[12:14] == b"BC" and tail != _BGZF_EOF:
+    if bgzf and tail != _BGZF_EOF:
+        handle.close()
         raise truncated
-    if gz:
-        import pysam
-        from pysam.libcbgzf import BGZFile
-        pysam.set_verbosity(0)  # errors reach the user as one line from us, not htslib's log
-        reader = BGZFile(path, "rb")
-    else:
-        reader = open(path, "rb")
-    # decompress in a second thread (htslib releases the GIL) while the caller scans;
-    # the queue holds two blocks, which bounds memory
-    chunks: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
+    reader = _HashingReader(handle, digest)
+    if bgzf:
+        threads = _decompression_threads()
+        calls = ((_inflate_bgzf, group) for group in _bgzf_member_groups(reader, corrupt, truncated))
+    else:  # one stream: one thread reads (and inflates) it while the caller scans the block before
+        threads, stream = 1, gzip.GzipFile(fileobj=reader, mode="rb") if gz else reader
+        calls = iter(lambda: (stream.read, BLOCK_BYTES), None)
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="krasannot-inflate")
 
-    def produce() -> None:
+    def texts() -> Iterator[bytes]:
         try:
-            while not stop.is_set() and (chunk := reader.read(BLOCK_BYTES)):
-                chunks.put(chunk)
-            chunks.put(None)
-        except (OSError, EOFError, ValueError):
-            chunks.put(truncated)
-        finally:
-            try:
-                reader.close()
-            except OSError:
-                pass
-
-    worker = threading.Thread(target=produce, daemon=True)
-    worker.start()
-    def received() -> Iterator[bytes]:
-        while (chunk := chunks.get()) is not None:
-            if isinstance(chunk, Exception):
-                raise chunk
-            yield chunk
+            for text in _in_order(pool, calls, ahead=threads + 1):
+                if not text and not bgzf:
+                    break  # the end of the stream
+                yield text
+        except EOFError:
+            raise truncated from None
+        except (OSError, zlib.error, ValueError):  # gzip.BadGzipFile is an OSError
+            raise corrupt from None
 
     try:
-        yield from line_aligned(received())
-    finally:
-        stop.set()
-        while worker.is_alive():  # let a blocked producer finish its put and see `stop`
-            try:
-                chunks.get_nowait()
-            except queue.Empty:
-                worker.join(0.01)
-
-
-def _sha256_in_background(path: str):
-    """Hash the file in a second thread (hashlib releases the GIL); call the result to wait for it."""
-    result: dict[str, str] = {}
-
-    def work() -> None:
         try:
-            result["hex"] = file_sha256(path)
-        except OSError:
-            pass  # the reader reports a missing or unreadable file itself
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-
-    def wait() -> str:
-        worker.join()
-        return result.get("hex", "")
-    return wait
+            yield from line_aligned(texts())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        while reader.read(_READ_BYTES):  # bytes after the last gzip member count in the checksum too
+            pass
+    finally:
+        handle.close()
 
 
 # --- header ------------------------------------------------------------------------------
@@ -422,11 +466,12 @@ def _position_problems(pos: np.ndarray, limit: np.ndarray, pos_text: Callable[[i
 
 
 def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, np.ndarray] | None,
-                limits: dict[str, int] | None = None) -> _Scanned:
+                limits: dict[str, int] | None = None, list_outside: bool = True) -> _Scanned:
     """Find each record's columns column-wise; split only the records that touch a region.
 
     A record whose POS is no position on its contig (text, 0, beyond the contig's length in `limits`)
-    or whose CHROM..ALT is not UTF-8 is skipped with its reason, not read.
+    or whose CHROM..ALT is not UTF-8 is skipped with its reason, not read. The CHROM..ALT text of the
+    other records is cut out only with `list_outside`; otherwise they are counted.
     """
     buf = np.frombuffer(block, dtype=np.uint8)
     separators = np.flatnonzero(buf < 11)  # tabs and line breaks in one pass
@@ -469,14 +514,17 @@ def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, 
     else:
         candidate = _region_mask(runs, pos, ref_end - id_end - 1, regions)
         # symbolic and breakend records always: their genes (a <DEL>'s span, a breakend's mate) lie elsewhere
-        brackets = np.flatnonzero((buf == 91) | (buf == 93))
-        candidate |= ((buf[np.minimum(ref_end + 1, len(buf) - 1)] == 60)
-                      | (np.searchsorted(brackets, alt_end) > np.searchsorted(brackets, ref_end)))
+        candidate |= buf[np.minimum(ref_end + 1, len(buf) - 1)] == 60
+        if b"[" in block or b"]" in block:  # (a search at memory speed: most blocks have no breakend)
+            brackets = np.flatnonzero((buf == 91) | (buf == 93))
+            candidate |= np.searchsorted(brackets, alt_end) > np.searchsorted(brackets, ref_end)
     candidate &= ~bad
     lines = [(int(line_no[i]), block[starts[i]:ends[i]]) for i in np.flatnonzero(candidate)]
     outside = np.flatnonzero(~candidate & ~bad)
-    text = _leading_columns(buf, starts[outside], alt_end[outside])
-    try:  # these bytes go to the output as they are: they must be text
+    # listed or not, an outside record whose CHROM..ALT is not text is skipped: the counts do not
+    # depend on --list-outside (an ASCII block, the usual case, needs no look)
+    text = _leading_columns(buf, starts[outside], alt_end[outside]) if list_outside or not block.isascii() else b""
+    try:
         text.decode("utf-8")
     except UnicodeDecodeError:
         not_text = [i for i in outside if not _is_utf8(block[starts[i]:alt_end[i]])]
@@ -484,6 +532,7 @@ def _scan_block(path: str, block: bytes, first_line_no: int, regions: dict[str, 
         bad[not_text] = True
         outside = np.flatnonzero(~candidate & ~bad)
         text = _leading_columns(buf, starts[outside], alt_end[outside])
+    text = text if list_outside else b""
     skipped = [(int(line_no[i]), reason, block[starts[i]:ends[i]]) for i, reason in sorted(problems.items())]
     return _Scanned(n_lines, len(starts), lines, text, len(outside), skipped)
 
@@ -538,7 +587,7 @@ def _index_path(path: str) -> str | None:
 
 def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, int, int]] | None = None,
              use_index: bool = True, default_sample: str | None = None,
-             on_outside: Callable[[bytes], None] | None = None) -> VcfRead:
+             on_outside: Callable[[bytes], None] | None = None, list_outside: bool = False) -> VcfRead:
     """Read a VCF into calls.
 
     Parameters
@@ -546,17 +595,20 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
     regions : (contig, start, end) to read; None reads every record as a candidate.
     use_index : take the indexed path when the file is bgzipped and indexed.
     on_outside : receives raw outside-region text block by block (otherwise kept in memory).
+    list_outside : keep the CHROM..ALT text of the records outside the regions; otherwise they are
+        only counted (n_outside), which is all a whole genome's millions of them usually need.
     """
     path = str(path)
     default_sample = default_sample or sample or re.sub(r"\.(vcf|bcf)(\.gz)?$", "", Path(path).name)
     region_arrays = _regions_by_contig(regions) if regions is not None else None
     if _is_bcf(path):
-        return _read_bcf(path, sample, region_arrays, use_index, default_sample, on_outside)
+        return _read_bcf(path, sample, region_arrays, use_index, default_sample,
+                         on_outside if list_outside else (lambda text: None))
     index = _index_path(path) if (use_index and regions is not None) else None
     if index:
         return _read_indexed(path, sample, region_arrays, default_sample)
 
-    checksum = _sha256_in_background(path)
+    digest = hashlib.sha256()  # of the file as read: the summary's checksum, without a second pass
     header = None
     candidate_lines: list[tuple[int, bytes]] = []
     outside_chunks: list[bytes] = []
@@ -564,7 +616,7 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
     next_line = 1
     head = b""
     scan_skipped: list[tuple[int | None, str, bytes]] = []
-    for block in _text_blocks(path):
+    for block in _text_blocks(path, digest):
         if header is None:  # a header can outgrow one block: gather it up to the #CHROM line
             head += block
             if (head.removeprefix(_BOM).startswith(b"##fileformat=VCF"[:len(head)]) and not _holds_chrom_line(head)
@@ -574,7 +626,7 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
             limits = contig_limits(header.contig_lengths)
             next_line = header.n_header_lines + 1
             block, head = head[offset:], b""
-        scanned = _scan_block(path, block, next_line, region_arrays, limits)
+        scanned = _scan_block(path, block, next_line, region_arrays, limits, list_outside)
         scan_skipped.extend(scanned.skipped)
         next_line += scanned.n_lines
         n_records += scanned.n_records
@@ -591,7 +643,8 @@ def read_vcf(path: str, *, sample: str | None = None, regions: list[tuple[str, i
         header, _ = _parse_header(path, head)  # raises: it says what is missing
     samples = choose_samples(header, sample)
     return _finish(path, header, candidate_lines, samples, default_sample, n_records, scan_skipped,
-                   outside_text=outside_chunks, n_outside=n_outside, indexed=False, checksum="sha256:" + checksum())
+                   outside_text=outside_chunks, n_outside=n_outside, indexed=False,
+                   checksum="sha256:" + digest.hexdigest())
 
 
 def _finish(path: str, header: VcfHeader, lines: list[tuple[int | None, bytes]], samples: list[str],
