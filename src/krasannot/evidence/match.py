@@ -15,7 +15,7 @@ import pandas as pd
 from .. import columns as C
 from .. import models as M
 from ..annotate.classify import (PROTEIN_ALTERING, counted_calls, describe_call, load_recurrent_residues,
-                                 residue_numbers)
+                                 per_distinct, residue_numbers)
 from .kb import Entry, KnowledgeBase, Term
 from .levels import LEVEL_ORDER, OFF_LABEL_LEVEL, OFF_LABEL_SOURCE_LEVELS, oncokb_level, stated_or_default
 from .oncotree import TUMOUR_AGNOSTIC
@@ -40,13 +40,13 @@ class CallFacts:
         self.alteration = _Distinct(annotated[C.ALTERATION].fillna("").astype(str).str.lower())
         self.counted = counted_calls(annotated, include_filtered).to_numpy() & (self.sample_code >= 0)
         self.not_detected = (annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED).to_numpy() & (self.sample_code >= 0)
-        self.residue = _per_distinct(annotated[[C.PROTEIN_POSITION, C.ALTERATION]], residue_numbers)
-        self.exon = _per_distinct(annotated[[C.EXON]], lambda u: _number_of(u[C.EXON]))
-        self.intron = _per_distinct(annotated[[C.INTRON]], lambda u: _number_of(u[C.INTRON]))
+        self.residue = residue_numbers(annotated).to_numpy()
+        self.exon = per_distinct(annotated[[C.EXON]], lambda u: _number_of(u[C.EXON]))
+        self.intron = per_distinct(annotated[[C.INTRON]], lambda u: _number_of(u[C.INTRON]))
         self.altering = np.isin(text[C.FUNCTIONAL_CLASS], PROTEIN_ALTERING)
         self.hotspot = annotated[C.HOTSPOT].astype(str).str.lower().isin(["true", "1"]).to_numpy()
         self.vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
-        self.first_consequence = _per_distinct(annotated[[C.CONSEQUENCE]],
+        self.first_consequence = per_distinct(annotated[[C.CONSEQUENCE]],
                                                lambda u: u[C.CONSEQUENCE].fillna("").astype(str).str.split("&").str[0])
         self._annotated = annotated
         self._codes: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
@@ -71,14 +71,6 @@ class CallFacts:
         return np.bincount(self.sample_code[mask], minlength=self.n_samples) > 0
 
 
-def _per_distinct(columns: pd.DataFrame, function) -> np.ndarray:
-    """function over the distinct rows of `columns`, spread back to every row: a cohort repeats the same
-    few hundred alleles, so string parsing runs on those, not on every call."""
-    codes = columns.fillna("").astype(str).groupby(list(columns.columns), sort=False).ngroup().to_numpy()
-    distinct = columns.fillna("").astype(str).drop_duplicates().reset_index(drop=True)
-    return np.asarray(function(distinct))[codes]
-
-
 class _Distinct:
     """A text column as its distinct values + codes; .contains(pattern) matches the values once."""
 
@@ -101,7 +93,7 @@ def _call_labels(annotated: pd.DataFrame) -> np.ndarray:
     """'KRAS p.G12C (VAF 0.31)' per row, for the matched_calls column."""
     described = annotated[[c for c in (C.GENE, C.HGVSP_SHORT, C.HGVSC, C.ALTERATION, C.CALL_TYPE, C.CN_STATE,
                                        C.FUSION_5P, C.FUSION_3P) if c in annotated]]
-    text = _per_distinct(described, lambda u: [describe_call(r) for r in u.to_dict("records")])
+    text = per_distinct(described, lambda u: [describe_call(r) for r in u.to_dict("records")])
     vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
     return np.array([d + (f" (VAF {v:.3g})" if v == v else "") for d, v in zip(text, vaf)], dtype=object)
 
