@@ -283,21 +283,10 @@ def _beside(out: str, suffix: str) -> str:
 
 def _read_annotated(path: str):
     """An annotated TSV back into a table (every cell text; numbers parsed where used)."""
-    import pandas as pd
-
     from .annotate.pipeline import with_call_defaults
+    from .io.tables import read_annotated_tsv
 
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise UsageError(f"{path}: cannot read the annotated table: {exc}",
-                         hint="give the TSV that 'krasannot annotate' wrote") from None
-    missing = [c for c in (C.SAMPLE, C.GENE, C.STATUS, C.HGVSP_SHORT, C.CONSEQUENCE) if c not in table]
-    if missing:
-        raise UsageError(f"{path}: not an annotated table (no {', '.join(missing)} column)",
-                         hint="give the TSV that 'krasannot annotate' wrote")
-    return with_call_defaults(table.reindex(columns=list(dict.fromkeys(list(table) + C.ANNOTATED_TSV_COLUMNS)),
-                                            fill_value=""))
+    return with_call_defaults(read_annotated_tsv(path))
 
 
 def _known_drugs(kb) -> set[str]:
@@ -400,10 +389,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             "rows_skipped": result.summary["rows_skipped"],
         }
         outdir = _Path(args.outdir)
-        annotate_outputs = {  # annotate's outputs, written with the report's: all or none
+        annotate_outputs = {  # annotate's and match's outputs, written with the report's: all or none
             ".annotated.tsv": lambda path: write_annotated_tsv(annotated, path, raw_outside=result.raw_outside),
             ".annotated.skipped.tsv": lambda path: write_skipped_tsv(result.skipped, path),
-            ".annotated.summary.json": lambda path: write_json(result.summary, path)}
+            ".annotated.summary.json": lambda path: write_json(result.summary, path),
+            ".matches.samples.tsv": lambda path: summary.to_csv(path, sep="\t", index=False, lineterminator="\n")}
         write_sample_report(annotated, matches, summary, sample=sample, tumor_type=summary.at[0, C.TUMOR_TYPE],
                             specimen=args.specimen, build=build, outdir=outdir, provenance=provenance,
                             input_vcf=vcf_inputs[0] if len(vcf_inputs) == 1 else None,
