@@ -254,9 +254,11 @@ def counted_calls(annotated: pd.DataFrame, include_filtered: bool = False) -> pd
 
 def assessed_residues(annotated: pd.DataFrame) -> dict[str, set]:
     """(sample, gene) -> residues assayed wild-type (not_detected rows); "gene" in the set for a whole-gene claim."""
-    rows = annotated[annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED]
+    rows = annotated.loc[annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED,
+                         [C.SAMPLE, C.GENE, C.PROTEIN_POSITION, C.ALTERATION]]
     out: dict[str, set] = {}
-    for (sample, gene), position in zip(zip(rows[C.SAMPLE], rows[C.GENE].fillna("")), residue_numbers(rows)):
+    for sample, gene, position in zip(rows[C.SAMPLE].tolist(), rows[C.GENE].fillna("").tolist(),
+                                      residue_numbers(rows).tolist()):
         out.setdefault((sample, gene), set()).add(int(position) if position else "gene")
     return out
 
@@ -319,7 +321,8 @@ def summarize_samples(annotated: pd.DataFrame, matches: pd.DataFrame | None = No
     codons 12, 13 and 61; STK11/KEAP1/TP53 only with a gene-level row. Otherwise not_assessed.
     Each column is computed for the whole cohort at once (grouped by sample), not sample by sample.
     """
-    counted = annotated[counted_calls(annotated, include_filtered)]
+    counted = annotated.loc[counted_calls(annotated, include_filtered),   # the columns read, not all
+                            [C.SAMPLE, C.GENE, C.KRAS_ALLELE, C.CN_STATE, C.COMUTATION]]
     assessed = assessed_residues(annotated)
     names = list(dict.fromkeys(samples)) if samples is not None else list(pd.unique(annotated[C.SAMPLE].dropna()))
     columns = {C.SAMPLE: names, C.KRAS_STATUS: _kras_status(counted, assessed, names)}

@@ -57,6 +57,12 @@ class CallFacts:
         """'KRAS p.G12C (VAF 0.31)' per row: only a matches table (and the safety check) needs them."""
         return _call_labels(self._annotated)
 
+    def labels_of(self, rows: np.ndarray) -> np.ndarray:
+        """labels of some rows, without labelling the whole cohort."""
+        if "labels" in self.__dict__:
+            return self.labels[rows]
+        return _call_labels(self._annotated, rows)
+
     def isin(self, column: str, values) -> np.ndarray:
         """np.isin(text[column], values) on integer codes: comparing Python strings row by row is the
         matcher's slowest step on a large cohort."""
@@ -89,12 +95,18 @@ def _number_of(column: pd.Series) -> np.ndarray:
     return pd.to_numeric(first, errors="coerce").fillna(0).astype(np.int64).to_numpy()
 
 
-def _call_labels(annotated: pd.DataFrame) -> np.ndarray:
-    """'KRAS p.G12C (VAF 0.31)' per row, for the matched_calls column."""
-    described = annotated[[c for c in (C.GENE, C.HGVSP_SHORT, C.HGVSC, C.ALTERATION, C.CALL_TYPE, C.CN_STATE,
-                                       C.FUSION_5P, C.FUSION_3P) if c in annotated]]
+DESCRIBED_COLUMNS = (C.GENE, C.HGVSP_SHORT, C.HGVSC, C.ALTERATION, C.CALL_TYPE, C.CN_STATE, C.FUSION_5P,
+                     C.FUSION_3P)
+
+
+def _call_labels(annotated: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """'KRAS p.G12C (VAF 0.31)' per row (of `rows` only, where given), for the matched_calls column."""
+    columns = annotated[[c for c in (*DESCRIBED_COLUMNS, C.VAF) if c in annotated]]
+    if rows is not None:   # the label's columns only: taking rows of every column costs more than labelling
+        columns = columns.iloc[rows]
+    described = columns[[c for c in DESCRIBED_COLUMNS if c in columns]]
     text = per_distinct(described, lambda u: [describe_call(r) for r in u.to_dict("records")])
-    vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
+    vaf = pd.to_numeric(columns[C.VAF], errors="coerce").to_numpy(dtype=float)
     return np.array([d + (f" (VAF {v:.3g})" if v == v else "") for d, v in zip(text, vaf)], dtype=object)
 
 
@@ -281,9 +293,12 @@ def contextual_resistance(annotated: pd.DataFrame, matches: pd.DataFrame) -> pd.
     resistant = matches[(matches[C.DIRECTION] == "resistant") & (matches[C.ASSESSMENT] == "matched")] \
         if len(matches) else matches
     if len(resistant) and len(annotated):
-        labels = _call_labels(annotated)
+        # only rows of a sample with a resistant match can carry it: those are labelled, not the whole cohort
+        sample_text = annotated[C.SAMPLE].astype(str)
+        concerned = np.flatnonzero(sample_text.isin(set(resistant[C.SAMPLE].astype(str))).to_numpy())
+        labels = _call_labels(annotated, concerned)
         rows_of: dict[tuple[str, str], list[int]] = {}
-        for i, (sample, label) in enumerate(zip(annotated[C.SAMPLE].astype(str), labels)):
+        for i, sample, label in zip(concerned.tolist(), sample_text.iloc[concerned].tolist(), labels):
             rows_of.setdefault((sample, label), []).append(i)
         for sample, calls, therapy, entry_id, level in zip(
                 resistant[C.SAMPLE], resistant[C.MATCHED_CALLS], resistant[C.THERAPY], resistant[C.EVIDENCE_ID],
@@ -405,7 +420,7 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
     names, types = samples[C.SAMPLE].tolist(), samples[C.TUMOR_TYPE].tolist()
     # plain Python lists: a large cohort has a million rows here, and numpy indexing of 1-3 calls is slower
     vaf = facts.vaf.tolist()
-    labels, call_caveats = facts.labels.tolist(), facts.text[C.CAVEATS].tolist()
+    call_caveats = facts.text[C.CAVEATS].tolist()
     for s, entry, relation, matched in rows:
         if entry.id not in calls_of:
             mask = np.zeros(len(facts.counted), dtype=bool)
@@ -428,6 +443,9 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
             for i in calls_of[entry.id].get(int(s), ()):
                 if vaf[i] > top_vaf[s]:
                     top_vaf[s] = vaf[i]
+    # labels of the calls the matches name only: most rows of a cohort fire no entry
+    named = np.array(sorted({i for s, entry, _, _ in rows for i in calls_of[entry.id].get(int(s), ())}), dtype=np.int64)
+    labels = dict(zip(named.tolist(), facts.labels_of(named).tolist()))
     history_fit: dict[tuple, tuple] = {}   # (entry, prior-therapy history) -> (progressed, setting fit)
     records = []
     for s, entry, relation, matched in rows:
@@ -511,9 +529,8 @@ def _conflicts(matches: pd.DataFrame) -> list[str]:
             by_drug.setdefault((sample, drug), {}).setdefault(direction, []).append((entry_id, regimen, called))
     out = []
     opposite = {"sensitive": "resistant", "resistant": "sensitive"}
-    for sample, drugs, direction, assessment, calls in zip(matches[C.SAMPLE], matches["_drugs"],
-                                                           matches[C.DIRECTION], matches[C.ASSESSMENT],
-                                                           matches[C.MATCHED_CALLS]):
+    for sample, drugs, direction, assessment, calls in zip(*(matches[c].tolist() for c in (
+            C.SAMPLE, "_drugs", C.DIRECTION, C.ASSESSMENT, C.MATCHED_CALLS))):
         other = opposite.get(direction)
         if sample not in both or not other or assessment != "matched":
             out.append("")
