@@ -6,9 +6,7 @@ configfile: "config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
-include: "workflow/rules/annotate.smk"
-include: "workflow/rules/match.smk"
-include: "workflow/rules/report.smk"
+include: "workflow/rules/sample.smk"
 include: "workflow/rules/cohort.smk"
 include: "workflow/rules/longitudinal.smk"
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python
-"""Benchmark the therapy matcher: a synthetic cohort matched against the evidence base in one call.
+"""Benchmark the therapy matcher: a synthetic cohort matched against the evidence base, as the whole
+`krasannot match` command and as one in-process call.
 
     python bench/match_bench.py [--samples 10000] [--repeats 3] [--seed 20261121]
+                                [--krasannot PATH ...] [--cli-only]
                                 [--kb-dir DIR] [--extra-kb CIVIC.yaml ...] [--per-sample-peer 100]
                                 [--profile OUT.prof]
 
@@ -15,7 +17,11 @@ Steps (one function each):
                      plasma hotspot assays and tissue panels that report assayed wild-type genes.
   3. cohort_table    the pool's annotated rows replicated per sample (sample, VAF, FILTER, source set
                      per call), then the real classify_calls (per specimen), as annotate leaves it.
-  4. time_match      match_samples on the whole cohort in ONE call, repeated; the median is reported.
+  4. time_cli        the cohort written as annotate writes it (ANNOTATED.tsv + .summary.json), then the
+                     whole `krasannot match` command (a subprocess: start-up, reading, classifying,
+                     matching, the samples summary, writing) per --krasannot executable, runs interleaved
+                     (A B A B ...), medians reported; the outputs of every executable must be byte-identical.
+     time_match      match_samples on the whole cohort in ONE call, repeated; the median is reported.
   5. time_peers      (a) a naive lookup: pandas merge of detected PASS calls on (gene, hgvsp_short)
                      against the evidence base's exact protein-change terms -- no tumour type, no
                      codon/class/exon/CN/fusion/wild-type terms, no logic; a floor for "a lookup".
@@ -31,7 +37,10 @@ import argparse
 import cProfile
 import os
 import platform
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +55,9 @@ from krasannot.annotate.classify import classify_calls
 from krasannot.annotate.pipeline import annotate_calls
 from krasannot.evidence.kb import KnowledgeBase, load_kb
 from krasannot.evidence.match import match_samples
+from krasannot.files import write_json
 from krasannot.io.ctdna import read_ctdna
+from krasannot.io.tables import write_annotated_tsv
 from krasannot.reference.bundle import Panel, load_bundled_panel
 
 SEED = 20261121
@@ -285,6 +296,49 @@ def timed(function, repeats: int) -> tuple[list[float], object]:
     return times, result
 
 
+def write_cohort(annotated: pd.DataFrame, samples: pd.DataFrame, workdir: Path) -> Path:
+    """The cohort as `krasannot annotate` leaves it: ANNOTATED.tsv and its summary naming every sample."""
+    path = workdir / "cohort.annotated.tsv"
+    write_annotated_tsv(annotated, path)
+    write_json({"samples": list(samples[C.SAMPLE])}, workdir / "cohort.annotated.summary.json")
+    return path
+
+
+MATCH_ARGS = ["--tumor-type", "LUAD", "--specimen", "tissue", "--prior-therapy", "sotorasib"]
+MATCH_OUTPUTS = (".tsv", ".samples.tsv")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_cli(executables: list[str], annotated_path: Path, workdir: Path,
+             repeats: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU (user + sys) seconds of the whole `krasannot match` command per executable, runs
+    interleaved (CPU time is the steadier number on a loaded machine); stops (exit 1) if a run fails or
+    two executables write different bytes."""
+    times: dict[str, tuple[list[float], list[float]]] = {exe: ([], []) for exe in executables}
+    outputs: dict[str, dict[str, bytes]] = {}
+    for _ in range(repeats):
+        for i, exe in enumerate(executables):
+            out = workdir / f"matches.{i}.tsv"
+            start, cpu = time.perf_counter(), _children_cpu()
+            done = subprocess.run([exe, "match", str(annotated_path), "--out", str(out), *MATCH_ARGS],
+                                  capture_output=True, text=True)
+            times[exe][0].append(time.perf_counter() - start)
+            times[exe][1].append(_children_cpu() - cpu)
+            if done.returncode:
+                sys.exit(f"{exe} match failed ({done.returncode}): {done.stderr.strip()}")
+            outputs[exe] = {suffix: out.with_name(f"matches.{i}{suffix}").read_bytes() for suffix in MATCH_OUTPUTS}
+    first = outputs[executables[0]]
+    for exe in executables[1:]:
+        differ = [s for s in MATCH_OUTPUTS if outputs[exe][s] != first[s]]
+        if differ:
+            sys.exit(f"outputs differ between {executables[0]} and {exe}: matches{', matches'.join(differ)}")
+    return times
+
+
 def exact_terms(kb: KnowledgeBase) -> pd.DataFrame:
     """(gene, protein, evidence_id) of every exact protein-change term: the naive peer's lookup table."""
     return pd.DataFrame([(g, t.protein, e.id) for e in kb.entries for t in e.terms() if t.kind == "exact"
@@ -316,6 +370,12 @@ def main(argv=None) -> int:
     parser.add_argument("--per-sample-peer", type=int, default=100,
                         help="also time match_samples one sample at a time on this many samples (0: skip)")
     parser.add_argument("--profile", help="write a cProfile of one matcher call here")
+    parser.add_argument("--krasannot", nargs="+", metavar="PATH",
+                        default=[shutil.which("krasannot", path=os.path.dirname(sys.executable)) or "krasannot"],
+                        help="krasannot executables to time `match` with, e.g. a base checkout's and this one's "
+                             "(default: the one beside this Python)")
+    parser.add_argument("--cli-only", action="store_true", help="time only the command, not the in-process peers")
+    parser.add_argument("--keep", metavar="DIR", help="write the cohort table and the commands' outputs here, and keep them")
     args = parser.parse_args(argv)
 
     rng = np.random.default_rng(args.seed)
@@ -340,6 +400,26 @@ def main(argv=None) -> int:
         f"{per_sample.max()} (mean {per_sample.mean():.1f}), {int((~annotated.index.isin(detected.index)).sum())}"
         f" not_detected rows ({cohort_seconds:.1f} s to replicate and classify)")
 
+    with tempfile.TemporaryDirectory(prefix="match_bench.") as workdir:
+        workdir = Path(args.keep or workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        annotated_path = write_cohort(annotated, samples, workdir)
+        cli_times = time_cli(args.krasannot, annotated_path, workdir, args.repeats)
+    print(f"krasannot match_bench: {len(samples)} samples, {len(annotated)} annotated rows, "
+          f"{len(kb.entries)} evidence entries; {os.cpu_count()} CPUs, load average "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}, Python {platform.python_version()}, "
+          f"pandas {pd.__version__}, numpy {np.__version__}")
+    for exe, (walls, cpus) in cli_times.items():
+        median = statistics.median(walls)
+        verdict = "under" if median <= 3 else "OVER"
+        print(f"`krasannot match` (whole command, {' '.join(MATCH_ARGS)}) with {exe}: median {median:.2f} s wall "
+              f"of {len(walls)} ({', '.join(f'{t:.2f}' for t in walls)}), median {statistics.median(cpus):.2f} s "
+              f"CPU (user + sys); target 3 s -> {verdict}")
+    if len(cli_times) > 1:
+        print("outputs (MATCHES.tsv, MATCHES.samples.tsv) byte-identical across the executables")
+    if args.cli_only:
+        return 0
+
     if args.profile:
         cProfile.runctx("match_samples(annotated, samples, kb)", globals(), locals(), args.profile)
         log(f"profile written to {args.profile}")
@@ -348,9 +428,6 @@ def main(argv=None) -> int:
     naive_times, naive = timed(lambda: naive_lookup(annotated, terms), args.repeats)
     match_s, naive_s = statistics.median(match_times), statistics.median(naive_times)
 
-    print(f"krasannot match_bench: {len(samples)} samples, {len(annotated)} annotated rows, "
-          f"{len(kb.entries)} evidence entries; {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"pandas {pd.__version__}, numpy {np.__version__}")
     print(f"match_samples (one call, whole cohort): median {match_s:.2f} s of {args.repeats} "
           f"({', '.join(f'{t:.2f}' for t in match_times)}); {len(matches)} matches = "
           f"{len(matches) / match_s:,.0f} matches/s, {len(samples) / match_s:,.0f} samples/s, "

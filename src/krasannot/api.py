@@ -419,18 +419,9 @@ def match(annotated: "Annotation | pd.DataFrame | PathLike", *, tumor_type: str,
 def _read_annotated(path: str) -> pd.DataFrame:
     """An annotated TSV back into a table (every cell text; numbers parsed where used)."""
     from .annotate.pipeline import with_call_defaults
+    from .io.tables import read_annotated_tsv
 
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise UsageError(f"{path}: cannot read the annotated table: {exc}",
-                         hint="give the TSV that 'krasannot annotate' wrote") from None
-    missing = [c for c in (C.SAMPLE, C.GENE, C.STATUS, C.HGVSP_SHORT, C.CONSEQUENCE) if c not in table]
-    if missing:
-        raise UsageError(f"{path}: not an annotated table (no {', '.join(missing)} column)",
-                         hint="give the TSV that 'krasannot annotate' wrote")
-    return with_call_defaults(table.reindex(columns=list(dict.fromkeys(list(table) + C.ANNOTATED_TSV_COLUMNS)),
-                                            fill_value=""))
+    return with_call_defaults(read_annotated_tsv(path))
 
 
 def _prior_therapies(given: str | list[str] | None, kb) -> list[str]:
@@ -568,21 +559,24 @@ class Run:
     report: Report
 
     def write(self, outdir: PathLike) -> dict[str, Path]:
-        """Write the report's files and annotate's (ID.annotated.tsv, .annotated.skipped.tsv,
-        .annotated.summary.json) into `outdir`, all or none: what `krasannot run --outdir` writes."""
+        """Write the report's files, annotate's (ID.annotated.tsv, .annotated.skipped.tsv, .annotated.summary.json)
+        and match's per-sample table (.matches.samples.tsv, which `report` reads) into `outdir`, all or none:
+        what `krasannot run --outdir` writes."""
         from .files import write_json
         from .io.tables import write_annotated_tsv, write_skipped_tsv
         from .report.render import write_report_files
 
         annotation, annotated = self.annotation, self.matches.annotated
-        annotate_outputs = {  # the matched table, as `run` always wrote it
+        step_outputs = {  # the matched table, as `run` always wrote it
             ".annotated.tsv": lambda path: write_annotated_tsv(annotated, path, raw_outside=annotation.raw_outside),
             ".annotated.skipped.tsv": lambda path: write_skipped_tsv(annotation.skipped, path),
-            ".annotated.summary.json": lambda path: write_json(annotation.summary, path)}
+            ".annotated.summary.json": lambda path: write_json(annotation.summary, path),
+            ".matches.samples.tsv": lambda path: self.matches.samples.to_csv(path, sep="\t", index=False,
+                                                                             lineterminator="\n")}
         report = self.report
         return write_report_files(report.report, report.calls, report.matches, sample=report.sample,
                                   build=report.build, outdir=outdir, input_vcf=report.input_vcf,
-                                  extra_outputs=annotate_outputs)
+                                  extra_outputs=step_outputs)
 
     def close(self) -> None:
         self.annotation.close()

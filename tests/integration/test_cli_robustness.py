@@ -59,7 +59,7 @@ def test_run_without_a_panel_call_reports_the_negative_result_and_tumour_agnosti
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         f"P1{s}" for s in (".report.html", ".report.json", ".calls.tsv", ".matches.tsv", ".annotated.vcf.gz",
                            ".annotated.vcf.gz.tbi", ".annotated.tsv", ".annotated.skipped.tsv",
-                           ".annotated.summary.json"))
+                           ".annotated.summary.json", ".matches.samples.tsv"))
 
 
 def test_annotate_match_report_carry_a_sample_without_a_panel_call(tmp_path):

@@ -26,7 +26,7 @@ def _has_subcommand(name: str) -> bool:
     return run.returncode == 0
 
 
-PIPELINE_SUBCOMMANDS = ("annotate", "genotype", "match", "report", "cohort", "compare")
+PIPELINE_SUBCOMMANDS = ("run", "genotype", "cohort", "compare")
 MISSING_SUBCOMMANDS = [name for name in PIPELINE_SUBCOMMANDS if not _has_subcommand(name)]
 
 pytestmark = pytest.mark.skipif(not SNAKEMAKE.exists(), reason="snakemake is not installed beside this Python")
@@ -71,8 +71,8 @@ def test_dry_run_of_the_demo_cohort_plans_every_stage_per_sample(tmp_path):
     counts = job_counts(run.stdout + run.stderr)
     n = len(DEMO_SAMPLES)
     assert n == 11
-    assert counts == {"annotate": n, "genotype": 1, "match": n, "report": n, "cohort": 1, "compare": 1, "all": 1,
-                      "total": 3 * n + 4}
+    # annotate, match and report of a sample are one job (one `krasannot run` process)
+    assert counts == {"sample": n, "genotype": 1, "cohort": 1, "compare": 1, "all": 1, "total": n + 4}
     # the one longitudinal patient: baseline tissue before progression plasma
     assert "results/longitudinal/DEMO-P11/DEMO-P11.changes.html" in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()
@@ -117,8 +117,8 @@ def test_bad_sample_sheet_is_refused_with_line_and_column_before_anything_runs(t
     assert not (tmp_path / "results").exists()
 
 
-@pytest.mark.skipif(bool({"annotate", "genotype"} & set(MISSING_SUBCOMMANDS)),
-                    reason="krasannot annotate/genotype not available")
+@pytest.mark.skipif(bool({"run", "genotype"} & set(MISSING_SUBCOMMANDS)),
+                    reason="krasannot run/genotype not available")
 def test_cluster_mode_submits_every_sample_through_the_submit_script(tmp_path):
     """cluster-generic executor plugin, with a submit script that runs each job as its own process."""
     pytest.importorskip("snakemake_executor_plugin_cluster_generic")
@@ -133,9 +133,9 @@ def test_cluster_mode_submits_every_sample_through_the_submit_script(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     jobs = pd.read_csv(submissions, sep="\t", header=None, names=["jobid", "rule", "wildcards", "jobscript"],
                        dtype=str, keep_default_na=False)
-    # each job ran through the submit script: one annotate job per sample, the BAM sample's genotype job first
-    annotate_jobs = jobs[jobs["rule"] == "annotate"]
-    assert sorted(annotate_jobs["wildcards"]) == sorted(f"sample={s}" for s in DEMO_SAMPLES["sample_id"])
+    # each job ran through the submit script: one job per sample, the BAM sample's genotype job first
+    sample_jobs = jobs[jobs["rule"] == "sample"]
+    assert sorted(sample_jobs["wildcards"]) == sorted(f"sample={s}" for s in DEMO_SAMPLES["sample_id"])
     assert list(jobs.loc[jobs["rule"] == "genotype", "wildcards"]) == ["sample=DEMO-COAD-02"]
     assert jobs["jobid"].is_unique
     for target in targets:
@@ -154,7 +154,17 @@ def test_demo_cohort_runs_end_to_end(tmp_path):
         for suffix in (".report.html", ".report.json", ".calls.tsv", ".matches.tsv"):
             path = workdir / "results" / "report" / sample / f"{sample}{suffix}"
             assert path.stat().st_size > 0, path
-        assert (workdir / "logs" / "annotate" / f"{sample}.log").exists()
+        # the annotate and match steps' files where they always were, and nothing else in the report folder
+        for path in (f"annotate/{sample}/{sample}.annotated.tsv", f"annotate/{sample}/{sample}.annotated.summary.json",
+                     f"annotate/{sample}/{sample}.annotated.skipped.tsv", f"match/{sample}/{sample}.matches.tsv",
+                     f"match/{sample}/{sample}.matches.samples.tsv"):
+            assert (workdir / "results" / path).stat().st_size > 0, path
+        assert (workdir / "results" / "match" / sample / f"{sample}.matches.tsv").read_bytes() == (
+            workdir / "results" / "report" / sample / f"{sample}.matches.tsv").read_bytes()
+        assert sorted(p.name for p in (workdir / "results" / "report" / sample).iterdir()) == sorted(
+            f"{sample}{suffix}" for suffix in (".report.html", ".report.json", ".calls.tsv", ".matches.tsv",
+                                               ".annotated.vcf.gz", ".annotated.vcf.gz.tbi"))
+        assert (workdir / "logs" / "sample" / f"{sample}.log").exists()
     for name in ("cohort.html", "cohort.parquet"):
         assert (workdir / "results" / "cohort" / name).stat().st_size > 0
     cohort = pd.read_parquet(workdir / "results" / "cohort" / "cohort.parquet")
@@ -172,6 +182,13 @@ def test_demo_cohort_runs_end_to_end(tmp_path):
 
     wild_type = (workdir / "results" / "report" / "DEMO-COAD-02" / "DEMO-COAD-02.report.json").read_text()
     assert '"wild_type"' in wild_type
+
+    # the sheet's prior sotorasib puts the acquired resistance on the calls themselves, in the report
+    calls = pd.read_csv(workdir / "results" / "report" / "DEMO-LUAD-11-T1" / "DEMO-LUAD-11-T1.calls.tsv", sep="\t",
+                        dtype=str, keep_default_na=False).set_index("hgvsp_short")
+    assert "resistant to sotorasib (g12ci-acquired-kras-switch-ii-sotorasib" in calls.loc["p.Y96D", "resistance"]
+    key_findings = (workdir / "results" / "match" / "DEMO-LUAD-11-T1" / "DEMO-LUAD-11-T1.matches.samples.tsv").read_text()
+    assert "KRAS p.Y96D" in key_findings and "MET amplification" in key_findings and "sotorasib" in key_findings
 
     # a report job killed by SIGKILL leaves its staging folder: cohort (rerun) never reads it
     report_dir = workdir / "results" / "report" / "DEMO-COAD-02"

@@ -166,7 +166,7 @@ def alignment_input(wildcards) -> str:
 
 
 def annotate_inputs(wildcards) -> list[str]:
-    """The sample's input files for `krasannot annotate`, with the genotype calls of its BAM."""
+    """The sample's input files for `krasannot run`, with the genotype calls of its BAM."""
     row = sample_row(wildcards)
     files = [row[c] for c in INPUT_COLUMNS if c != "bam" and row[c]]
     if row["bam"]:
@@ -203,20 +203,8 @@ def match_extra_args(wildcards) -> str:
     return " ".join(args)
 
 
-def report_vcf_arg(wildcards) -> str:
-    """--vcf for the annotated VCF of the report, where the sample has a VCF."""
-    vcf = sample_row(wildcards)["vcf"]
-    return f"--vcf {vcf}" if vcf else ""
-
-
-def report_build(wildcards) -> str:
+def sample_build(wildcards) -> str:
     return sample_row(wildcards)["build"]
-
-
-def report_build_arg(wildcards) -> str:
-    """--build for the report where the sheet names one; with auto the annotate summary says it."""
-    build = report_build(wildcards)
-    return f"--build {build}" if build != "auto" else ""
 
 
 def patient_samples(wildcards) -> list[str]:

@@ -1,6 +1,6 @@
 # Ingest: a BAM/CRAM becomes a calls table at the panel hotspots (wild-type is a claim only where
 # the depth says so). VCF, MAF, ctDNA, copy-number and fusion files need no ingest step:
-# `krasannot annotate` reads them directly (annotate.smk).
+# `krasannot run` reads them directly (sample.smk).
 
 
 rule genotype:
@@ -11,7 +11,7 @@ rule genotype:
         coverage="results/ingest/{sample}/{sample}.calls.coverage.tsv",
     params:
         krasannot=KRASANNOT,
-        build=report_build,
+        build=sample_build,
         specimen=lambda wildcards: sample_row(wildcards)["specimen"],
         min_mapq=config["genotype"]["min_mapq"],
         min_baseq=config["genotype"]["min_baseq"],

@@ -104,11 +104,12 @@ def _lof_missense_keys() -> tuple[frozenset, frozenset]:
 def _curated_loss_of_function(annotated: pd.DataFrame) -> np.ndarray:
     """Rows whose missense change is on the curated loss-of-function list (a residue, or an exact change)."""
     changes, residues = _lof_missense_keys()
-    gene = annotated[C.GENE].fillna("").astype(str)
-    protein = annotated[C.HGVSP_SHORT].fillna("").astype(str)
-    by_change = pd.Series(list(zip(gene, protein))).isin(changes)
-    by_residue = pd.Series(list(zip(gene, residue_numbers(annotated)))).isin(residues)
-    return (by_change | by_residue).to_numpy()
+
+    def on_list(distinct: pd.DataFrame) -> np.ndarray:
+        by_change = pd.Series(list(zip(distinct[C.GENE], distinct[C.HGVSP_SHORT]))).isin(changes)
+        by_residue = pd.Series(list(zip(distinct[C.GENE], _residue_numbers_of(distinct)))).isin(residues)
+        return (by_change | by_residue).to_numpy()
+    return per_distinct(annotated[[C.GENE, C.HGVSP_SHORT, C.PROTEIN_POSITION, C.ALTERATION]], on_list)
 
 
 def _first_term(consequence: pd.Series) -> pd.Series:
@@ -139,21 +140,40 @@ def classify_function(annotated: pd.DataFrame) -> pd.DataFrame:
     return annotated.assign(**{C.FUNCTIONAL_CLASS: np.where(is_annotated, functional, "")})
 
 
+def per_distinct(columns: pd.DataFrame, function) -> np.ndarray:
+    """function over the distinct rows of `columns` (as text, empty for missing), spread back to every row:
+    a cohort repeats the same few hundred alleles, so string parsing runs on those, not on every call."""
+    text = columns.fillna("").astype(str)
+    key = np.zeros(len(text), dtype=np.int64)
+    for name in text.columns:  # one code per distinct combination, kept below the row count
+        codes, distinct = pd.factorize(text[name], sort=False)
+        key = pd.factorize(key * max(len(distinct), 1) + codes, sort=False)[0]
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return np.asarray(function(text.iloc[first].reset_index(drop=True)))[inverse.reshape(-1)]
+
+
 def residue_numbers(annotated: pd.DataFrame) -> pd.Series:
     """First residue of the protein change (746 of 746-750); for a call by name ("KRAS G12 not
     detected") the residue its words give; 0 where there is none (a whole-gene call)."""
-    first = annotated[C.PROTEIN_POSITION].fillna("").astype(str).str.extract(r"^(\d+)")[0]
-    named = annotated[C.ALTERATION].fillna("").astype(str).str.extract(r"\b[A-Z*](\d+)(?:[A-Z*]|\b)")[0]
-    return pd.to_numeric(first.fillna(named), errors="coerce").fillna(0).astype(np.int64)
+    return pd.Series(per_distinct(annotated[[C.PROTEIN_POSITION, C.ALTERATION]], _residue_numbers_of),
+                     index=annotated.index, dtype=np.int64)
+
+
+def _residue_numbers_of(rows: pd.DataFrame) -> np.ndarray:
+    first = rows[C.PROTEIN_POSITION].fillna("").astype(str).str.extract(r"^(\d+)")[0]
+    named = rows[C.ALTERATION].fillna("").astype(str).str.extract(r"\b[A-Z*](\d+)(?:[A-Z*]|\b)")[0]
+    return pd.to_numeric(first.fillna(named), errors="coerce").fillna(0).astype(np.int64).to_numpy()
 
 
 def classify_hotspot(annotated: pd.DataFrame, residues: pd.DataFrame | None = None) -> pd.DataFrame:
     """hotspot: a protein-altering change starting at a recurrent residue of its gene."""
     residues = load_recurrent_residues() if residues is None else residues
     keys = set(zip(residues["gene"], residues["position"]))
-    position = residue_numbers(annotated)
-    at_residue = np.fromiter((k in keys for k in zip(annotated[C.GENE].fillna(""), position)), bool,
-                             count=len(annotated))
+
+    def recurrent(distinct: pd.DataFrame) -> np.ndarray:
+        return np.fromiter((k in keys for k in zip(distinct[C.GENE], _residue_numbers_of(distinct))), bool,
+                           count=len(distinct))
+    at_residue = per_distinct(annotated[[C.GENE, C.PROTEIN_POSITION, C.ALTERATION]], recurrent)
     altering = annotated[C.FUNCTIONAL_CLASS].isin(PROTEIN_ALTERING).to_numpy()
     return annotated.assign(**{C.HOTSPOT: at_residue & altering})
 
@@ -234,11 +254,59 @@ def counted_calls(annotated: pd.DataFrame, include_filtered: bool = False) -> pd
 
 def assessed_residues(annotated: pd.DataFrame) -> dict[str, set]:
     """(sample, gene) -> residues assayed wild-type (not_detected rows); "gene" in the set for a whole-gene claim."""
-    rows = annotated[annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED]
+    rows = annotated.loc[annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED,
+                         [C.SAMPLE, C.GENE, C.PROTEIN_POSITION, C.ALTERATION]]
     out: dict[str, set] = {}
-    for (sample, gene), position in zip(zip(rows[C.SAMPLE], rows[C.GENE].fillna("")), residue_numbers(rows)):
+    for sample, gene, position in zip(rows[C.SAMPLE].tolist(), rows[C.GENE].fillna("").tolist(),
+                                      residue_numbers(rows).tolist()):
         out.setdefault((sample, gene), set()).add(int(position) if position else "gene")
     return out
+
+
+def _joined_per_sample(samples: pd.Series, words: pd.Series, sep: str) -> pd.Series:
+    """sample -> its distinct words joined by `sep`, in row order (the first occurrence counts)."""
+    pairs = pd.DataFrame({"sample": samples.to_numpy(), "word": words.to_numpy()}).drop_duplicates()
+    return pairs.groupby("sample", sort=False)["word"].agg(sep.join)
+
+
+def _kras_status(counted: pd.DataFrame, assessed: dict, names: list) -> list[str]:
+    """KRAS alleles then KRAS amplification, each once; else wild_type where assayed; else not_assessed."""
+    allele = counted[C.KRAS_ALLELE]
+    has_allele = allele.notna().to_numpy() & (allele.astype(str) != "").to_numpy()
+    amplified = ((counted[C.GENE] == "KRAS") & (counted[C.CN_STATE] == M.CN_AMPLIFICATION)).to_numpy()
+    words = pd.concat([allele[has_allele].astype(str), "KRAS " + counted.loc[amplified, C.CN_STATE].astype(str)])
+    samples = pd.concat([counted.loc[has_allele, C.SAMPLE], counted.loc[amplified, C.SAMPLE]])
+    found = _joined_per_sample(samples, words, ";").to_dict()
+    status = []
+    for sample in names:
+        assayed = assessed.get((sample, "KRAS"), set())
+        status.append(found.get(sample) or ("wild_type" if "gene" in assayed or {12, 13, 61} <= assayed
+                                            else "not_assessed"))
+    return status
+
+
+def _comutation_status(counted: pd.DataFrame, gene: str, assessed: dict, names: list) -> list[str]:
+    """loss_of_function over missense; else wild_type with a gene-level not-detected row; else not_assessed."""
+    comutation = counted[C.COMUTATION]
+    mutated = counted[(counted[C.GENE] == gene).to_numpy() & comutation.notna().to_numpy()
+                      & (comutation.astype(str) != "").to_numpy()]
+    lost = set(mutated.loc[mutated[C.COMUTATION] == "loss_of_function", C.SAMPLE])
+    altered = set(mutated[C.SAMPLE])
+    return ["loss_of_function" if sample in lost else "missense" if sample in altered else
+            "wild_type" if "gene" in assessed.get((sample, gene), set()) else "not_assessed" for sample in names]
+
+
+def _resistance_alterations(matches: pd.DataFrame | None, names: list) -> list[str]:
+    """The calls of each sample's matched resistant entries, in words ("" without matches: no context)."""
+    if matches is None or not len(matches):
+        return [""] * len(names)
+    resistant = matches[(matches[C.DIRECTION] == "resistant") & (matches[C.ASSESSMENT] == "matched")]
+    words = pd.Series([f"{calls.replace('; ', ' + ')}: resistant to {therapy} in this tumour type ({entry_id}, {level})"
+                       for calls, therapy, entry_id, level in zip(resistant[C.MATCHED_CALLS], resistant[C.THERAPY],
+                                                                  resistant[C.EVIDENCE_ID], resistant[C.LEVEL])],
+                      dtype=object)
+    found = _joined_per_sample(resistant[C.SAMPLE], words, "; ").to_dict()
+    return [found.get(sample, "") for sample in names]
 
 
 def summarize_samples(annotated: pd.DataFrame, matches: pd.DataFrame | None = None,
@@ -251,34 +319,17 @@ def summarize_samples(annotated: pd.DataFrame, matches: pd.DataFrame | None = No
 
     KRAS is wild_type only where assayed: a gene-level not-detected row, or not-detected rows at
     codons 12, 13 and 61; STK11/KEAP1/TP53 only with a gene-level row. Otherwise not_assessed.
+    Each column is computed for the whole cohort at once (grouped by sample), not sample by sample.
     """
-    counted = annotated[counted_calls(annotated, include_filtered)]
+    counted = annotated.loc[counted_calls(annotated, include_filtered),   # the columns read, not all
+                            [C.SAMPLE, C.GENE, C.KRAS_ALLELE, C.CN_STATE, C.COMUTATION]]
     assessed = assessed_residues(annotated)
     names = list(dict.fromkeys(samples)) if samples is not None else list(pd.unique(annotated[C.SAMPLE].dropna()))
-    rows = []
-    for sample in names:
-        mine = counted[counted[C.SAMPLE] == sample]
-        row = {C.SAMPLE: sample}
-        kras = [a for a in mine[C.KRAS_ALLELE] if a]
-        kras += [f"KRAS {s}" for s in mine.loc[(mine[C.GENE] == "KRAS") & (mine[C.CN_STATE] == M.CN_AMPLIFICATION),
-                                               C.CN_STATE]]
-        kras_assayed = assessed.get((sample, "KRAS"), set())
-        row[C.KRAS_STATUS] = (";".join(dict.fromkeys(kras)) if kras else
-                              "wild_type" if "gene" in kras_assayed or {12, 13, 61} <= kras_assayed else "not_assessed")
-        for gene, column in (("STK11", C.STK11_STATUS), ("KEAP1", C.KEAP1_STATUS), ("TP53", C.TP53_STATUS)):
-            found = set(mine.loc[mine[C.GENE] == gene, C.COMUTATION]) - {""}
-            row[column] = ("loss_of_function" if "loss_of_function" in found else "missense" if found else
-                           "wild_type" if "gene" in assessed.get((sample, gene), set()) else "not_assessed")
-        row[C.RESISTANCE_ALTERATIONS] = ""
-        if matches is not None and len(matches):
-            resistant = matches[(matches[C.SAMPLE] == sample) & (matches[C.DIRECTION] == "resistant")
-                                & (matches[C.ASSESSMENT] == "matched")]
-            row[C.RESISTANCE_ALTERATIONS] = "; ".join(dict.fromkeys(
-                f"{calls.replace('; ', ' + ')}: resistant to {therapy} in this tumour type ({entry_id}, {level})"
-                for calls, therapy, entry_id, level in zip(resistant[C.MATCHED_CALLS], resistant[C.THERAPY],
-                                                           resistant[C.EVIDENCE_ID], resistant[C.LEVEL])))
-        rows.append(row)
-    return pd.DataFrame(rows, columns=C.SAMPLE_SUMMARY_COLUMNS)
+    columns = {C.SAMPLE: names, C.KRAS_STATUS: _kras_status(counted, assessed, names)}
+    for gene, column in (("STK11", C.STK11_STATUS), ("KEAP1", C.KEAP1_STATUS), ("TP53", C.TP53_STATUS)):
+        columns[column] = _comutation_status(counted, gene, assessed, names)
+    columns[C.RESISTANCE_ALTERATIONS] = _resistance_alterations(matches, names)
+    return pd.DataFrame(columns, columns=C.SAMPLE_SUMMARY_COLUMNS)
 
 
 def describe_call(row) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 from .. import columns as C
 from .. import models as M
 from ..annotate.classify import (PROTEIN_ALTERING, counted_calls, describe_call, load_recurrent_residues,
-                                 residue_numbers)
+                                 per_distinct, residue_numbers)
 from .kb import Entry, KnowledgeBase, Term
 from .levels import LEVEL_ORDER, OFF_LABEL_LEVEL, OFF_LABEL_SOURCE_LEVELS, oncokb_level, stated_or_default
 from .oncotree import TUMOUR_AGNOSTIC
@@ -40,13 +40,13 @@ class CallFacts:
         self.alteration = _Distinct(annotated[C.ALTERATION].fillna("").astype(str).str.lower())
         self.counted = counted_calls(annotated, include_filtered).to_numpy() & (self.sample_code >= 0)
         self.not_detected = (annotated[C.DETECTION] == M.DETECTION_NOT_DETECTED).to_numpy() & (self.sample_code >= 0)
-        self.residue = _per_distinct(annotated[[C.PROTEIN_POSITION, C.ALTERATION]], residue_numbers)
-        self.exon = _per_distinct(annotated[[C.EXON]], lambda u: _number_of(u[C.EXON]))
-        self.intron = _per_distinct(annotated[[C.INTRON]], lambda u: _number_of(u[C.INTRON]))
+        self.residue = residue_numbers(annotated).to_numpy()
+        self.exon = per_distinct(annotated[[C.EXON]], lambda u: _number_of(u[C.EXON]))
+        self.intron = per_distinct(annotated[[C.INTRON]], lambda u: _number_of(u[C.INTRON]))
         self.altering = np.isin(text[C.FUNCTIONAL_CLASS], PROTEIN_ALTERING)
         self.hotspot = annotated[C.HOTSPOT].astype(str).str.lower().isin(["true", "1"]).to_numpy()
         self.vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
-        self.first_consequence = _per_distinct(annotated[[C.CONSEQUENCE]],
+        self.first_consequence = per_distinct(annotated[[C.CONSEQUENCE]],
                                                lambda u: u[C.CONSEQUENCE].fillna("").astype(str).str.split("&").str[0])
         self._annotated = annotated
         self._codes: dict[str, tuple[np.ndarray, dict[str, int]]] = {}
@@ -56,6 +56,12 @@ class CallFacts:
     def labels(self) -> np.ndarray:
         """'KRAS p.G12C (VAF 0.31)' per row: only a matches table (and the safety check) needs them."""
         return _call_labels(self._annotated)
+
+    def labels_of(self, rows: np.ndarray) -> np.ndarray:
+        """labels of some rows, without labelling the whole cohort."""
+        if "labels" in self.__dict__:
+            return self.labels[rows]
+        return _call_labels(self._annotated, rows)
 
     def isin(self, column: str, values) -> np.ndarray:
         """np.isin(text[column], values) on integer codes: comparing Python strings row by row is the
@@ -69,14 +75,6 @@ class CallFacts:
     def per_sample(self, mask: np.ndarray) -> np.ndarray:
         """Whether each sample has a row in `mask`."""
         return np.bincount(self.sample_code[mask], minlength=self.n_samples) > 0
-
-
-def _per_distinct(columns: pd.DataFrame, function) -> np.ndarray:
-    """function over the distinct rows of `columns`, spread back to every row: a cohort repeats the same
-    few hundred alleles, so string parsing runs on those, not on every call."""
-    codes = columns.fillna("").astype(str).groupby(list(columns.columns), sort=False).ngroup().to_numpy()
-    distinct = columns.fillna("").astype(str).drop_duplicates().reset_index(drop=True)
-    return np.asarray(function(distinct))[codes]
 
 
 class _Distinct:
@@ -97,12 +95,18 @@ def _number_of(column: pd.Series) -> np.ndarray:
     return pd.to_numeric(first, errors="coerce").fillna(0).astype(np.int64).to_numpy()
 
 
-def _call_labels(annotated: pd.DataFrame) -> np.ndarray:
-    """'KRAS p.G12C (VAF 0.31)' per row, for the matched_calls column."""
-    described = annotated[[c for c in (C.GENE, C.HGVSP_SHORT, C.HGVSC, C.ALTERATION, C.CALL_TYPE, C.CN_STATE,
-                                       C.FUSION_5P, C.FUSION_3P) if c in annotated]]
-    text = _per_distinct(described, lambda u: [describe_call(r) for r in u.to_dict("records")])
-    vaf = pd.to_numeric(annotated[C.VAF], errors="coerce").to_numpy(dtype=float)
+DESCRIBED_COLUMNS = (C.GENE, C.HGVSP_SHORT, C.HGVSC, C.ALTERATION, C.CALL_TYPE, C.CN_STATE, C.FUSION_5P,
+                     C.FUSION_3P)
+
+
+def _call_labels(annotated: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """'KRAS p.G12C (VAF 0.31)' per row (of `rows` only, where given), for the matched_calls column."""
+    columns = annotated[[c for c in (*DESCRIBED_COLUMNS, C.VAF) if c in annotated]]
+    if rows is not None:   # the label's columns only: taking rows of every column costs more than labelling
+        columns = columns.iloc[rows]
+    described = columns[[c for c in DESCRIBED_COLUMNS if c in columns]]
+    text = per_distinct(described, lambda u: [describe_call(r) for r in u.to_dict("records")])
+    vaf = pd.to_numeric(columns[C.VAF], errors="coerce").to_numpy(dtype=float)
     return np.array([d + (f" (VAF {v:.3g})" if v == v else "") for d, v in zip(text, vaf)], dtype=object)
 
 
@@ -289,9 +293,12 @@ def contextual_resistance(annotated: pd.DataFrame, matches: pd.DataFrame) -> pd.
     resistant = matches[(matches[C.DIRECTION] == "resistant") & (matches[C.ASSESSMENT] == "matched")] \
         if len(matches) else matches
     if len(resistant) and len(annotated):
-        labels = _call_labels(annotated)
+        # only rows of a sample with a resistant match can carry it: those are labelled, not the whole cohort
+        sample_text = annotated[C.SAMPLE].astype(str)
+        concerned = np.flatnonzero(sample_text.isin(set(resistant[C.SAMPLE].astype(str))).to_numpy())
+        labels = _call_labels(annotated, concerned)
         rows_of: dict[tuple[str, str], list[int]] = {}
-        for i, (sample, label) in enumerate(zip(annotated[C.SAMPLE].astype(str), labels)):
+        for i, sample, label in zip(concerned.tolist(), sample_text.iloc[concerned].tolist(), labels):
             rows_of.setdefault((sample, label), []).append(i)
         for sample, calls, therapy, entry_id, level in zip(
                 resistant[C.SAMPLE], resistant[C.MATCHED_CALLS], resistant[C.THERAPY], resistant[C.EVIDENCE_ID],
@@ -413,7 +420,7 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
     names, types = samples[C.SAMPLE].tolist(), samples[C.TUMOR_TYPE].tolist()
     # plain Python lists: a large cohort has a million rows here, and numpy indexing of 1-3 calls is slower
     vaf = facts.vaf.tolist()
-    labels, call_caveats = facts.labels.tolist(), facts.text[C.CAVEATS].tolist()
+    call_caveats = facts.text[C.CAVEATS].tolist()
     for s, entry, relation, matched in rows:
         if entry.id not in calls_of:
             mask = np.zeros(len(facts.counted), dtype=bool)
@@ -436,6 +443,9 @@ def _matches_table(rows: list, samples: pd.DataFrame, facts: CallFacts, kb: Know
             for i in calls_of[entry.id].get(int(s), ()):
                 if vaf[i] > top_vaf[s]:
                     top_vaf[s] = vaf[i]
+    # labels of the calls the matches name only: most rows of a cohort fire no entry
+    named = np.array(sorted({i for s, entry, _, _ in rows for i in calls_of[entry.id].get(int(s), ())}), dtype=np.int64)
+    labels = dict(zip(named.tolist(), facts.labels_of(named).tolist()))
     history_fit: dict[tuple, tuple] = {}   # (entry, prior-therapy history) -> (progressed, setting fit)
     records = []
     for s, entry, relation, matched in rows:
@@ -519,9 +529,8 @@ def _conflicts(matches: pd.DataFrame) -> list[str]:
             by_drug.setdefault((sample, drug), {}).setdefault(direction, []).append((entry_id, regimen, called))
     out = []
     opposite = {"sensitive": "resistant", "resistant": "sensitive"}
-    for sample, drugs, direction, assessment, calls in zip(matches[C.SAMPLE], matches["_drugs"],
-                                                           matches[C.DIRECTION], matches[C.ASSESSMENT],
-                                                           matches[C.MATCHED_CALLS]):
+    for sample, drugs, direction, assessment, calls in zip(*(matches[c].tolist() for c in (
+            C.SAMPLE, "_drugs", C.DIRECTION, C.ASSESSMENT, C.MATCHED_CALLS))):
         other = opposite.get(direction)
         if sample not in both or not other or assessment != "matched":
             out.append("")
