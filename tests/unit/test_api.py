@@ -47,6 +47,16 @@ def test_annotate_and_match_give_the_tables_the_cli_writes(tmp_path):
     assert matched.samples.at[0, C.KRAS_STATUS] == "G12C"
 
 
+def test_list_outside_lists_what_the_cli_lists(tmp_path):
+    cli, api_out = tmp_path / "cli", tmp_path / "api"
+    assert main(["annotate", str(VCF), "--out", str(cli / "a.tsv"), "--reproducible", "--list-outside"]) == 0
+    with api.annotate(VCF, reproducible=True, list_outside=True) as annotation:
+        annotation.write(api_out / "a.tsv")
+    assert _files(cli) == _files(api_out)
+    table = pd.read_csv(cli / "a.tsv", sep="\t", dtype=str, keep_default_na=False)
+    assert (table[C.STATUS] == "outside_panel").sum() == annotation.summary["rows_by_status"]["outside_panel"] == 3
+
+
 def test_run_and_report_write_what_the_cli_writes(tmp_path):
     sample = "DEMO-LUAD-02"
     vcf = DEMO / f"{sample}.vcf.gz"
