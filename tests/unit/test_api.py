@@ -64,7 +64,7 @@ def test_run_and_report_write_what_the_cli_writes(tmp_path):
                  "--reproducible"]) == 0
     with api.run(vcf, sample=sample, tumor_type="LUAD", reproducible=True) as result:
         result.write(tmp_path / "api")
-    assert len(_files(tmp_path / "cli")) == 9 and _files(tmp_path / "cli") == _files(tmp_path / "api")
+    assert len(_files(tmp_path / "cli")) == 10 and _files(tmp_path / "cli") == _files(tmp_path / "api")
     # report from the files annotate and match wrote, as `krasannot report`
     with api.annotate(vcf, sample=sample) as annotation:
         annotation.write(tmp_path / "steps" / "a.tsv")
