@@ -483,6 +483,7 @@ def report(annotated: "Annotation | PathLike", matches: "Matches | PathLike", *,
     if isinstance(annotated, Annotation) and isinstance(matches, Matches):
         return _report_from_results(annotated, matches, sample=sample, tumor_type=tumor_type,
                                     specimen=specimen, patient_id=patient_id, reproducible=reproducible)
+    from .evidence.match import contextual_resistance
     from .report.render import (beside as render_beside, check_belongs_together, provenance_from_files,
                                 read_tsv, samples_summary_beside, sample_report)
 
@@ -495,6 +496,8 @@ def report(annotated: "Annotation | PathLike", matches: "Matches | PathLike", *,
         if missing:
             raise InputFormatError(f"lacks column(s) {', '.join(missing)}", path=path, line=1,
                                    hint="give the output of 'krasannot annotate' / 'krasannot match'")
+    # resistance in this patient's context, from the matches made for it (as `run` labels its calls)
+    annotated_table = contextual_resistance(annotated_table, matches_table)
     samples_summary = samples_summary_beside(matches, annotated_table)
     written_beside = render_beside(matches, ".tsv", ".samples.tsv").is_file()
     tumor_type = check_belongs_together(sample, tumor_type, specimen, annotated_table, matches_table,

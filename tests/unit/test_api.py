@@ -79,6 +79,26 @@ def test_run_and_report_write_what_the_cli_writes(tmp_path):
     assert report.report["sample"]["id"] == sample and "<html" in report.html.lower()
 
 
+def test_report_from_files_shows_resistance_in_context_as_run_does(tmp_path):
+    """Prior sotorasib: the three-step path labels KRAS Y96D and MET amplification as `run` does."""
+    sample = "DEMO-LUAD-11-T1"
+    inputs = [str(DEMO / f"{sample}.ctdna.tsv"), str(DEMO / f"{sample}.cn.tsv")]
+    context = ["--tumor-type", "LUAD", "--specimen", "plasma", "--prior-therapy", "sotorasib"]
+    assert main(["run", *inputs, "--sample", sample, *context, "--build", "GRCh38", "--reproducible",
+                 "--outdir", str(tmp_path / "run")]) == 0
+    steps = tmp_path / "steps"
+    assert main(["annotate", *inputs, "--sample", sample, "--specimen", "plasma", "--build", "GRCh38",
+                 "--reproducible", "--out", str(steps / "a.tsv")]) == 0
+    assert main(["match", str(steps / "a.tsv"), *context, "--out", str(steps / "m.tsv")]) == 0
+    assert main(["report", "--annotated", str(steps / "a.tsv"), "--matches", str(steps / "m.tsv"), "--sample", sample,
+                 "--reproducible", "--outdir", str(tmp_path / "report")]) == 0
+    calls = (tmp_path / "report" / f"{sample}.calls.tsv").read_text(encoding="utf-8")
+    assert calls == (tmp_path / "run" / f"{sample}.calls.tsv").read_text(encoding="utf-8")
+    table = pd.read_csv(tmp_path / "report" / f"{sample}.calls.tsv", sep="\t", dtype=str, keep_default_na=False)
+    resistant = table.loc[table[C.RESISTANCE].str.contains("resistant to sotorasib"), C.GENE].tolist()
+    assert sorted(resistant) == ["KRAS", "MET"]
+
+
 def test_genotype_writes_what_the_cli_writes(tmp_path):
     bam = DEMO / "DEMO-COAD-02.bam"
     assert main(["genotype", str(bam), "--build", "GRCh38", "--out", str(tmp_path / "cli" / "CALLS.tsv")]) == 0
