@@ -503,6 +503,9 @@ def report(annotated: "Annotation | PathLike", matches: "Matches | PathLike", *,
     tumor_type = check_belongs_together(sample, tumor_type, specimen, annotated_table, matches_table,
                                         samples_summary if written_beside else None,
                                         annotated_path=annotated, matches_path=matches)
+    if not specimen and written_beside and "specimen" in samples_summary:  # the specimen the matches were made for
+        made_for = samples_summary.loc[samples_summary[C.SAMPLE].astype(str) == sample, "specimen"]
+        specimen = str(made_for.iloc[0]) if len(made_for) and made_for.iloc[0] in M.SPECIMENS else None
     provenance = provenance_from_files(annotated, matches, vcf)
     if not build:
         import json

@@ -97,6 +97,9 @@ def test_report_from_files_shows_resistance_in_context_as_run_does(tmp_path):
     table = pd.read_csv(tmp_path / "report" / f"{sample}.calls.tsv", sep="\t", dtype=str, keep_default_na=False)
     resistant = table.loc[table[C.RESISTANCE].str.contains("resistant to sotorasib"), C.GENE].tolist()
     assert sorted(resistant) == ["KRAS", "MET"]
+    # the specimen defaults to the one the matches were made for, as the tumour type does
+    report = (tmp_path / "report" / f"{sample}.report.json").read_text(encoding="utf-8")
+    assert '"specimen": "plasma"' in report
 
 
 def test_genotype_writes_what_the_cli_writes(tmp_path):
