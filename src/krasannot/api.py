@@ -128,7 +128,6 @@ def _annotate(inputs: list[str], stack: ExitStack, *, build, sample, input_sampl
     from .annotate.classify import classify_calls
     from .annotate.pipeline import annotate_calls, annotate_gene_level_calls, with_call_defaults
     from .evidence.kb import shipped_kb
-    from .io.fusions import structural_records_to_calls
     from .io.inputs import read_any, sniff_format
     from .io.result import empty_skipped
     from .io.vcf import SV_INFO
@@ -171,6 +170,8 @@ def _annotate(inputs: list[str], stack: ExitStack, *, build, sample, input_sampl
     if build:  # symbolic and breakend VCF records become copy-number and fusion calls on the build's genes
         for _, read in reads:
             if read.format == "vcf" and SV_INFO in read.calls:
+                from .io.fusions import structural_records_to_calls
+
                 other, structural, sv_skipped = structural_records_to_calls(read.calls, build)
                 read.calls = pd.concat([other, structural], ignore_index=True)
                 read.skipped = pd.concat([read.skipped, sv_skipped], ignore_index=True)
