@@ -326,6 +326,8 @@ def _stops_early(fields: _Cyvcf2Fields, record: _Record, n_keys: int, normal: in
     """Whether a sample that may be read (one holding an ALT allele, or the matched normal) stops before
     FORMAT's last key: htslib reads a dropped key as "." (missing), but a dropped key is not written
     (a dropped CN leaves INFO's CN to count, a dropped PS leaves PID, ...)."""
+    if record.samples.count(":") == (n_keys - 1) * (record.samples.count("\t") + 1):
+        return False  # every column writes every key (htslib refuses a column with more)
     alleles = fields.alleles()
     columns = record.samples.split("\t")
     rows = list(np.flatnonzero((alleles > 0).any(axis=1))) if alleles is not None else list(range(len(columns)))
