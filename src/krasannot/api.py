@@ -251,7 +251,6 @@ def _assessment_rows(annotated: pd.DataFrame, panel, build: str | None, samples:
     """not_detected / not_assessed rows from `targets` (codon level) and `gene_panel` (gene level), and
     what they rest on (for the summary). `input_names`: a sample's name in the input, where `sample` renamed it."""
     from .annotate.classify import residue_numbers
-    from .genotype.caller import MIN_DEPTH
     from .io.targets import (assessment_from_gene_panels, assessment_from_targets, read_gene_panels,
                              read_targets)
 
@@ -260,6 +259,8 @@ def _assessment_rows(annotated: pd.DataFrame, panel, build: str | None, samples:
         raise UsageError("--targets and --gene-panel need the genome build, and the inputs do not tell it",
                          hint="give --build GRCh37 or GRCh38")
     if targets:
+        from .genotype.caller import MIN_DEPTH
+
         target_table = read_targets(targets)
         min_depth = min_target_depth if min_target_depth is not None else MIN_DEPTH[specimen]
         detected = annotated[annotated[C.DETECTION] == M.DETECTION_DETECTED]
