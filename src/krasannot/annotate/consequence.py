@@ -295,6 +295,8 @@ def _join_terms(present: dict[str, np.ndarray], protein_term: np.ndarray) -> tup
     impact = np.full(n, "MODIFIER", dtype=object)
     for term, term_impact in M.SO_TERMS_BY_SEVERITY:  # severity order, so each row's first term is its worst
         has = present.get(term, np.zeros(n, dtype=bool)) | (protein_term == term)
+        if not has.any():
+            continue
         impact = np.where(has & (joined == ""), term_impact, impact)
         joined = np.where(has, np.where(joined == "", term, joined + "&" + term), joined)
     return joined, impact
