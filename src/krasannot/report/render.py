@@ -464,10 +464,10 @@ def _match_groups(records: list[dict]) -> list[dict]:
 
 @lru_cache(maxsize=4)
 def _bundled_panel_genes(build: str) -> tuple[tuple[str, ...], str]:
-    from ..reference.bundle import bundled_panel_path, load_bundle
+    from ..reference.bundle import bundled_panel_path
 
-    path = bundled_panel_path(build)
-    return tuple(sorted({tx.gene for tx in load_bundle(path).transcripts})), path.name
+    path = bundled_panel_path(build)  # (the genes only: no transcript models to build)
+    return tuple(sorted({tx["gene"] for tx in json.loads(path.read_text("utf-8"))["transcripts"]})), path.name
 
 
 def panel_genes_read(provenance: dict, build: str | None) -> list[str]:
