@@ -50,6 +50,7 @@ class Annotation:
     skipped: pd.DataFrame              # rows the readers could not use, with the reason
     summary: dict                      # what OUT.summary.json holds
     bundle: str | None = None          # the transcript bundle given instead of the panel (named in MAF output)
+    specimen: str = "tissue"           # what the calls were classified for (plasma flags possible CH)
     raw_outside: list = field(default_factory=list, repr=False)  # (spool, samples, source) per streamed VCF
     resources: ExitStack = field(default_factory=ExitStack, repr=False)
 
@@ -229,7 +230,8 @@ def _annotate(inputs: list[str], stack: ExitStack, *, build, sample, input_sampl
                   for path, r in reads if r.indexed],
         "assessed_by": assessed_by,
     }
-    return Annotation(annotated, skipped, summary, bundle=bundle, raw_outside=raw_outside, resources=stack)
+    return Annotation(annotated, skipped, summary, bundle=bundle, specimen=specimen, raw_outside=raw_outside,
+                      resources=stack)
 
 
 def _builds_to_read(path: str, input_format: str, requested: str, panels) -> tuple[str, ...]:
@@ -403,7 +405,8 @@ def match(annotated: "Annotation | pd.DataFrame | PathLike", *, tumor_type: str,
             raise UsageError(f"sample {sample!r} is not in the annotated table or its summary",
                              hint="samples there: " + (", ".join(sorted(names)[:10]) or "none"))
         table, names = table[table[C.SAMPLE] == sample], [sample]
-    table = classify_calls(table, specimen=specimen)
+    if not (isinstance(annotated, Annotation) and annotated.specimen == specimen):  # else classified already
+        table = classify_calls(table, specimen=specimen)
     facts = pd.DataFrame({C.SAMPLE: names, C.TUMOR_TYPE: tumor_type, "specimen": specimen,
                           "prior_therapies": [prior] * len(names), "msi_high": msi_high, "tmb": tmb})
     matches = match_samples(table, facts, kb, include_filtered=include_filtered)
