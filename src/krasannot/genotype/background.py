@@ -33,22 +33,21 @@ def background_counts(reads: WindowReads, reference: ReferenceBases, contig: str
     stride = max(1, math.ceil(reads.n_reads / BACKGROUND_READS_PER_WINDOW))
     sampled = np.zeros(reads.n_reads, dtype=bool)
     sampled[::stride] = True
-    blocks = sampled[reads.block_read]
-    length, ref_first = reads.block_length[blocks], reads.block_ref[blocks]
-    within = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-    ref_pos = np.repeat(ref_first, length) + within
-    read = np.repeat(reads.block_read[blocks], length)
-    query = np.repeat(reads.block_query[blocks], length) + within
-    if len(ref_pos) == 0:
+    blocks = np.flatnonzero(sampled[reads.block_read] & (reads.block_length > 0))
+    if len(blocks) == 0:
         return pd.DataFrame(columns=["change", "alt", "depth"])
-    lo, hi = int(ref_pos.min()), int(ref_pos.max())
+    length, ref_first = reads.block_length[blocks], reads.block_ref[blocks]
+    lo, hi = int(ref_first.min()), int((ref_first + length - 1).max())
     ref_code = reference.codes(contig, lo, hi)
-    base, qual, ref_base = reads.base_codes(read, query), reads.qualities(read, query), ref_code[ref_pos - lo]
-    blocked = np.zeros(hi - lo + 1, dtype=bool)  # hotspot codons, as a mask over the span
+    eligible = ref_code < 4  # a known reference base away from the hotspot codons
     inside = excluded[(excluded >= lo) & (excluded <= hi)]
-    blocked[inside - lo] = True
-    usable = (qual >= min_baseq) & (base < 4) & (ref_base < 4) & ~blocked[ref_pos - lo]
-    counts = np.bincount((ref_pos[usable] - lo) * 4 + base[usable], minlength=(hi - lo + 1) * 4).reshape(-1, 4)
+    eligible[inside - lo] = False
+    # one row per aligned block, as wide as the longest; cells past a block's end are not counted
+    base, qual = reads.block_bases(blocks)
+    offset = (ref_first - lo)[:, None] + np.arange(base.shape[1])
+    in_block = np.arange(base.shape[1]) < length[:, None]
+    usable = in_block & (qual >= min_baseq) & (base < 4) & eligible[np.minimum(offset, hi - lo)]
+    counts = np.bincount(offset[usable] * 4 + base[usable], minlength=(hi - lo + 1) * 4).reshape(-1, 4)
     depth = counts.sum(axis=1)
     ref_of_pos = ref_code
     frames = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from .reference_bases import ReferenceBases
 MIN_INDEL_ANCHOR = 5    # aligned bases an indel needs on both sides within the read
 # reads in the windows (estimated from the .bai) from which a BAM is decoded from its bytes, on two processes
 PARALLEL_READS = 100_000
+MAX_QUEUED_WINDOWS = 1024  # window numbers a pipe holds without blocking (4 bytes each, 4 kB: atomic)
 
 
 def codon_observations(reads: WindowReads, hotspot: dict, min_baseq: int) -> pd.DataFrame:
@@ -39,24 +41,40 @@ def codon_observations(reads: WindowReads, hotspot: dict, min_baseq: int) -> pd.
     counts = np.bincount(allele, minlength=64)
     forward_counts = np.bincount(allele[on_forward], minlength=64)
     reverse_counts = np.bincount(allele[on_reverse], minlength=64)
-    ref_forward = hotspot["ref_codon"] if hotspot["strand"] == "+" else reverse_complement(hotspot["ref_codon"])
-    ref_aa = translate(hotspot["ref_codon"])
-    rows = []
+    candidates = _codon_alleles(hotspot["ref_codon"], hotspot["strand"])
+    code = candidates["code"]
+    keep = ~candidates["several"] | (counts[code] > 0)  # an MNV codon only where a fragment carries it
+    if not keep.any():
+        return pd.DataFrame()
+    code = code[keep]
+    return pd.DataFrame({C.POS: np.full(len(code), hotspot["start"], dtype=np.int64),
+                         C.REF: [candidates["ref"]] * len(code), C.ALT: candidates["alt"][keep].tolist(),
+                         C.ALT_DEPTH: counts[code], C.DEPTH: np.full(len(code), depth, dtype=np.int64),
+                         ALT_FORWARD: forward_counts[code], ALT_REVERSE: reverse_counts[code],
+                         "depth_forward": np.full(len(code), int(on_forward.sum()), dtype=np.int64),
+                         "depth_reverse": np.full(len(code), int(on_reverse.sum()), dtype=np.int64),
+                         "changes": candidates["changes"][keep].tolist(), "alt_aa": candidates["alt_aa"][keep].tolist()})
+
+
+@lru_cache(maxsize=None)
+def _codon_alleles(ref_codon: str, strand: str) -> dict:
+    """The non-synonymous codons of a hotspot (forward strand, in code order): code, bases, base changes,
+    amino acid, and whether more than one base changed."""
+    ref_forward = ref_codon if strand == "+" else reverse_complement(ref_codon)
+    ref_aa = translate(ref_codon)
+    found = {"code": [], "alt": [], "changes": [], "alt_aa": [], "several": []}
     for code in range(64):
         alt_forward_bases = BASES[code // 16] + BASES[code // 4 % 4] + BASES[code % 4]
         changed = [i for i in range(3) if alt_forward_bases[i] != ref_forward[i]]
-        if not changed or (len(changed) > 1 and counts[code] == 0):
+        codon = alt_forward_bases if strand == "+" else reverse_complement(alt_forward_bases)
+        if not changed or translate(codon) == ref_aa:
             continue
-        codon = alt_forward_bases if hotspot["strand"] == "+" else reverse_complement(alt_forward_bases)
-        if translate(codon) == ref_aa:
-            continue
-        rows.append({C.POS: hotspot["start"], C.REF: ref_forward, C.ALT: alt_forward_bases,
-                     C.ALT_DEPTH: int(counts[code]), C.DEPTH: depth,
-                     ALT_FORWARD: int(forward_counts[code]), ALT_REVERSE: int(reverse_counts[code]),
-                     "depth_forward": int(on_forward.sum()), "depth_reverse": int(on_reverse.sum()),
-                     "changes": ";".join(f"{ref_forward[i]}>{alt_forward_bases[i]}" for i in changed),
-                     "alt_aa": translate(codon)})
-    return pd.DataFrame(rows)
+        for key, value in (("code", code), ("alt", alt_forward_bases), ("alt_aa", translate(codon)),
+                           ("changes", ";".join(f"{ref_forward[i]}>{alt_forward_bases[i]}" for i in changed)),
+                           ("several", len(changed) > 1)):
+            found[key].append(value)
+    return {"ref": ref_forward, **{key: np.asarray(values, dtype=object if key in ("alt", "changes", "alt_aa")
+                                                   else None) for key, values in found.items()}}
 
 
 def normalized_events(reads: WindowReads, reference: "ReferenceBases", contig: str) -> pd.DataFrame:
@@ -143,25 +161,27 @@ def observe_windows(alignments: Alignments, hotspots: pd.DataFrame, reference: R
                                  for w in windows.itertuples(index=False)])
     big = bai is not None and reads_per_window.sum() >= PARALLEL_READS
 
-    def observe(which: np.ndarray, handle) -> list:
+    def observe(which, handle) -> list:
         raw = open(alignments.path, "rb") if big else None
         try:
             reader = _window_reader(handle, raw, bai, min_mapq)
-            return [_observe_window(reader, alignments.contig_names.get(windows.at[w, "contig"]), windows.iloc[w],
-                                    hotspots, reference, min_baseq, positions) for w in which]
+            return [(w, _observe_window(reader, alignments.contig_names.get(windows.at[w, "contig"]),
+                                        windows.iloc[w], hotspots, reference, min_baseq, positions)) for w in which]
         finally:
             if raw is not None:
                 raw.close()
 
-    order = np.arange(len(windows))
-    if big and len(windows) > 1 and len(os.sched_getaffinity(0)) > 1:
-        mine, theirs = _split_by_reads(reads_per_window)
-        collect = in_forked_worker(lambda: observe(theirs, alignments.reopen()))
-        results = observe(mine, alignments.handle) + collect()
-        order = np.concatenate([mine, theirs])
+    if big and 1 < len(windows) <= MAX_QUEUED_WINDOWS and len(os.sched_getaffinity(0)) > 1:
+        # both processes take the next window from one queue, the biggest first, until it is empty
+        queue = _window_queue(np.argsort(-reads_per_window, kind="stable"))
+        try:
+            collect = in_forked_worker(lambda: observe(_taken(queue), alignments.reopen()))
+            results = observe(_taken(queue), alignments.handle) + collect()
+        finally:
+            os.close(queue)
     else:
-        results = observe(order, alignments.handle)
-    by_window = [results[i] for i in np.argsort(order, kind="stable")]
+        results = observe(range(len(windows)), alignments.handle)
+    by_window = [result for _, result in sorted(results, key=lambda taken: taken[0])]
     observed = [frame for found, _, _ in by_window for frame in found]
     background = [counts for _, counts, _ in by_window if counts is not None]
     coverage = {index: depth for _, _, depths in by_window for index, depth in depths.items()}
@@ -205,14 +225,18 @@ def _observe_window(reader, contig_name: str | None, window, hotspots: pd.DataFr
                                          min_baseq), coverage
 
 
-def _split_by_reads(reads_per_window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two sets of windows with about as many reads each (greedy, biggest first)."""
-    halves, load = ([], []), [0.0, 0.0]
-    for w in np.argsort(-reads_per_window, kind="stable"):
-        lighter = int(load[1] < load[0])
-        halves[lighter].append(w)
-        load[lighter] += reads_per_window[w]
-    return np.sort(np.asarray(halves[0], dtype=np.int64)), np.sort(np.asarray(halves[1], dtype=np.int64))
+def _window_queue(windows: np.ndarray) -> int:
+    """A pipe holding the window numbers, to be taken by more than one process; returns its read end."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, np.asarray(windows, dtype="<u4").tobytes())  # fits: at most MAX_QUEUED_WINDOWS
+    os.close(write_end)
+    return read_end
+
+
+def _taken(queue: int):
+    """Window numbers taken from the queue one at a time (a pipe read of 4 bytes is atomic), until it is empty."""
+    while taken := os.read(queue, 4):
+        yield int.from_bytes(taken, "little")
 
 
 def in_forked_worker(work):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,14 @@ class WindowReads:
     def n_reads(self) -> int:
         return len(self.fragment)
 
+    @cached_property
+    def fragment_spans(self) -> tuple[np.ndarray, np.ndarray]:
+        """First and last reference base of each fragment (its mates' union); one pass for all hotspots."""
+        order = np.argsort(self.fragment, kind="stable")
+        fragment = self.fragment[order]
+        first = np.flatnonzero(np.r_[True, fragment[1:] != fragment[:-1]])
+        return np.minimum.reduceat(self.start[order], first), np.maximum.reduceat(self.end[order], first)
+
     def base_codes(self, read: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Base codes of reads `read` at their query positions `query` (0-based)."""
         if self.qual_offset is None:
@@ -57,6 +66,21 @@ class WindowReads:
     def qualities(self, read: np.ndarray, query: np.ndarray) -> np.ndarray:
         offset = self.seq_offset if self.qual_offset is None else self.qual_offset
         return self.quals[offset[read] + query]
+
+    def block_bases(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Base codes and qualities of aligned blocks `blocks`, one row each, as wide as the longest
+        (a shorter block's row runs on into whatever follows it: the caller masks it)."""
+        width = int(self.block_length[blocks].max()) if len(blocks) else 0
+        read, query = self.block_read[blocks], self.block_query[blocks]
+        if self.qual_offset is None:
+            start = self.seq_offset[read] + query
+            return rows(self.bases, start, width), rows(self.quals, start, width)
+        packed = rows(self.bases, self.seq_offset[read] + (query >> 1), width // 2 + 1)
+        nibbles = np.empty((len(blocks), 2 * packed.shape[1]), dtype=np.uint8)
+        nibbles[:, 0::2], nibbles[:, 1::2] = packed >> 4, packed & 0xF  # even positions: the high 4 bits
+        odd = (query & 1).astype(bool)[:, None]
+        codes = NIBBLE_CODE[np.where(odd, nibbles[:, 1:width + 1], nibbles[:, :width])]
+        return codes, rows(self.quals, self.qual_offset[read] + query, width)
 
 
 def read_window(handle, contig_name: str | None, start: int, end: int, min_mapq: int) -> WindowReads:
@@ -255,13 +279,7 @@ def fragment_depth(reads: WindowReads, lo: int, hi: int) -> np.ndarray:
     """Fragments covering each base lo..hi (a fragment spans its mates' union)."""
     if reads.n_reads == 0:
         return np.zeros(hi - lo + 1, dtype=np.int64)
-    order = np.argsort(reads.fragment, kind="stable")
-    fragment = reads.fragment[order]
-    first = np.flatnonzero(np.r_[True, fragment[1:] != fragment[:-1]])
-    starts = np.minimum.reduceat(reads.start[order], first)
-    ends = np.maximum.reduceat(reads.end[order], first)
-    delta = np.zeros(hi - lo + 2, dtype=np.int64)
-    np.add.at(delta, np.clip(starts - lo, 0, hi - lo + 1), 1)
-    np.add.at(delta, np.clip(ends - lo + 1, 0, hi - lo + 1), -1)
-    depth = np.cumsum(delta)[:-1]
-    return depth
+    starts, ends = reads.fragment_spans
+    delta = (np.bincount(np.clip(starts - lo, 0, hi - lo + 1), minlength=hi - lo + 2)
+             - np.bincount(np.clip(ends - lo + 1, 0, hi - lo + 1), minlength=hi - lo + 2))
+    return np.cumsum(delta)[:-1]
