@@ -50,24 +50,25 @@ def background_counts(reads: WindowReads, reference: ReferenceBases, contig: str
     counts = np.bincount(offset[usable] * 4 + base[usable], minlength=(hi - lo + 1) * 4).reshape(-1, 4)
     depth = counts.sum(axis=1)
     ref_of_pos = ref_code
-    frames = []
+    changes, alts, depths = [], [], []  # one class after another, as fit_error_model sums them
     known = np.flatnonzero((depth > 0) & (ref_of_pos < 4))
     for alt in range(4):
         rows = known[ref_of_pos[known] != alt]
-        change = ref_of_pos[rows].astype(np.int64) * 3 + alt - (alt > ref_of_pos[rows])
-        frames.append(pd.DataFrame({"change": np.asarray(CHANGE_CLASSES, dtype=object)[change],
-                                    "alt": counts[rows, alt], "depth": depth[rows]}))
+        changes.append(ref_of_pos[rows].astype(np.int64) * 3 + alt - (alt > ref_of_pos[rows]))
+        alts.append(counts[rows, alt])
+        depths.append(depth[rows])
     events = reads.events
-    if len(events):
-        first = events["first"].to_numpy()
-        events = events[sampled[events["read"].to_numpy()] & (first >= lo) & (first <= hi)]
-    for name, kind in (("deletion", events["deleted"] > 0 if len(events) else []),
-                       ("insertion", events["inserted"] != "" if len(events) else [])):
-        per_position = (np.bincount(events.loc[kind, "first"].to_numpy() - lo, minlength=hi - lo + 1)[:hi - lo + 1]
-                        if len(events) else np.zeros(hi - lo + 1, dtype=np.int64))
-        rows = known[~np.isin(known + lo, indel_excluded)]
-        frames.append(pd.DataFrame({"change": name, "alt": per_position[rows], "depth": depth[rows]}))
-    return pd.concat(frames, ignore_index=True)
+    first = events["first"].to_numpy()
+    taken = sampled[events["read"].to_numpy()] & (first >= lo) & (first <= hi)
+    indel_rows = known[~np.isin(known + lo, indel_excluded)]
+    for change, kind in ((CHANGE_CLASSES.index("deletion"), events["deleted"].to_numpy() > 0),
+                         (CHANGE_CLASSES.index("insertion"), events["inserted"].to_numpy() != "")):
+        per_position = np.bincount(first[taken & kind] - lo, minlength=hi - lo + 1)[:hi - lo + 1]
+        changes.append(np.full(len(indel_rows), change, dtype=np.int64))
+        alts.append(per_position[indel_rows])
+        depths.append(depth[indel_rows])
+    return pd.DataFrame({"change": pd.Categorical.from_codes(np.concatenate(changes), categories=CHANGE_CLASSES),
+                         "alt": np.concatenate(alts), "depth": np.concatenate(depths)})
 
 
 def fit_error_model(counts: pd.DataFrame) -> pd.DataFrame:
