@@ -39,15 +39,17 @@ def background_counts(reads: WindowReads, reference: ReferenceBases, contig: str
     length, ref_first = reads.block_length[blocks], reads.block_ref[blocks]
     lo, hi = int(ref_first.min()), int((ref_first + length - 1).max())
     ref_code = reference.codes(contig, lo, hi)
-    eligible = ref_code < 4  # a known reference base away from the hotspot codons
-    inside = excluded[(excluded >= lo) & (excluded <= hi)]
-    eligible[inside - lo] = False
     # one row per aligned block, as wide as the longest; cells past a block's end are not counted
     base, qual = reads.block_bases(blocks)
-    offset = (ref_first - lo)[:, None] + np.arange(base.shape[1])
-    in_block = np.arange(base.shape[1]) < length[:, None]
-    usable = in_block & (qual >= min_baseq) & (base < 4) & eligible[np.minimum(offset, hi - lo)]
-    counts = np.bincount(offset[usable] * 4 + base[usable], minlength=(hi - lo + 1) * 4).reshape(-1, 4)
+    width = base.shape[1]
+    eligible = np.zeros(hi - lo + 1 + width, dtype=bool)  # a known reference base away from the hotspot codons
+    eligible[:hi - lo + 1] = ref_code < 4
+    eligible[excluded[(excluded >= lo) & (excluded <= hi)] - lo] = False
+    usable = (qual >= min_baseq) & (base < 4) & np.lib.stride_tricks.sliding_window_view(eligible, width)[ref_first - lo]
+    if length.min() < width:
+        usable &= np.arange(width) < length[:, None]
+    cell = ((ref_first - lo) * 4)[:, None] + np.arange(0, 4 * width, 4) + base  # position and base, as one number
+    counts = np.bincount(cell[usable], minlength=(hi - lo + 1) * 4).reshape(-1, 4)
     depth = counts.sum(axis=1)
     ref_of_pos = ref_code
     changes, alts, depths = [], [], []  # one class after another, as fit_error_model sums them

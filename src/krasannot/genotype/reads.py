@@ -17,6 +17,8 @@ BASES = "ACGT"
 BASE_CODE = np.full(256, 4, dtype=np.uint8)  # ASCII base -> code (A C G T = 0..3, other 4)
 for _i, _b in enumerate(BASES):
     BASE_CODE[ord(_b)] = BASE_CODE[ord(_b.lower())] = _i
+# a BAM byte -> the codes of its two bases, as one little-endian uint16 (first base: the high 4 bits)
+PAIR_CODE = NIBBLE_CODE[np.arange(256) >> 4].astype("<u2") | NIBBLE_CODE[np.arange(256) & 0xF].astype("<u2") << 8
 
 
 @dataclass
@@ -76,11 +78,11 @@ class WindowReads:
             start = self.seq_offset[read] + query
             return rows(self.bases, start, width), rows(self.quals, start, width)
         packed = rows(self.bases, self.seq_offset[read] + (query >> 1), width // 2 + 1)
-        nibbles = np.empty((len(blocks), 2 * packed.shape[1]), dtype=np.uint8)
-        nibbles[:, 0::2], nibbles[:, 1::2] = packed >> 4, packed & 0xF  # even positions: the high 4 bits
-        odd = (query & 1).astype(bool)[:, None]
-        codes = NIBBLE_CODE[np.where(odd, nibbles[:, 1:width + 1], nibbles[:, :width])]
-        return codes, rows(self.quals, self.qual_offset[read] + query, width)
+        codes = PAIR_CODE[packed].view(np.uint8).reshape(len(blocks), -1)  # a byte is two bases
+        odd = np.flatnonzero(query & 1)  # a block starting at an odd base starts in a byte's low 4 bits
+        aligned = codes[:, :width].copy()
+        aligned[odd] = codes[odd, 1:width + 1]
+        return aligned, rows(self.quals, self.qual_offset[read] + query, width)
 
 
 def read_window(handle, contig_name: str | None, start: int, end: int, min_mapq: int) -> WindowReads:
