@@ -34,8 +34,10 @@ def codon_observations(reads: WindowReads, hotspot: dict, min_baseq: int) -> pd.
     """
     positions = [hotspot["start"], hotspot["start"] + 1, hotspot["start"] + 2]
     codes, quals = bases_at(reads, positions)
-    seen = (codes < 4).all(axis=1) & (quals >= min_baseq).all(axis=1)
-    codon_code = codes[seen, 0].astype(np.int64) * 16 + codes[seen, 1] * 4 + codes[seen, 2]
+    first, second, third = codes.T
+    seen = ((first < 4) & (second < 4) & (third < 4) & (quals[:, 0] >= min_baseq) & (quals[:, 1] >= min_baseq)
+            & (quals[:, 2] >= min_baseq))
+    codon_code = first[seen].astype(np.int64) * 16 + second[seen] * 4 + third[seen]
     allele, on_forward, on_reverse = collapse_mates(reads.fragment[seen], codon_code, reads.reverse[seen])
     depth = len(allele)
     counts = np.bincount(allele, minlength=64)

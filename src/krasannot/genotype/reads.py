@@ -263,12 +263,13 @@ def bases_at(reads: WindowReads, positions: list[int]) -> tuple[np.ndarray, np.n
 def collapse_mates(fragment: np.ndarray, allele: np.ndarray,
                    reverse: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One observation per fragment: mates that agree count once, mates that disagree are dropped.
+    `allele`: codon codes (0..63).
 
     Returns the fragments' alleles and whether a forward / a reverse read of the fragment read it.
     """
     if len(fragment) == 0:
         return allele[:0], reverse[:0], reverse[:0]
-    order = np.lexsort((allele, fragment))
+    order = np.argsort(fragment * 64 + allele, kind="stable")  # by fragment, then allele (a codon: < 64)
     fragment, allele, reverse = fragment[order], allele[order], reverse[order].astype(np.int8)
     first = np.flatnonzero(np.r_[True, fragment[1:] != fragment[:-1]])
     agree = np.minimum.reduceat(allele, first) == np.maximum.reduceat(allele, first)
