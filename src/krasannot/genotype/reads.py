@@ -242,6 +242,9 @@ def _indel_events(op: np.ndarray, length: np.ndarray, read: np.ndarray, ref_firs
                                  length[indel & (op == 1)]):
         nibbles = reads.base_nibbles(np.full(n, of_read), at + np.arange(n))
         inserted[r] += NIBBLE_LETTER[nibbles].tobytes().decode("ascii")
+    if not inserted:  # no indel: the frame read_window builds from no rows, without building it from rows
+        return pd.DataFrame({"read": np.zeros(0, dtype=np.int64), "first": np.zeros(0, dtype=np.int64),
+                             "deleted": np.zeros(0, dtype=np.int64), "inserted": np.zeros(0, dtype=object)})
     frame = pd.DataFrame(list(zip(read[first].tolist(), ref_first[first].tolist(), deleted.tolist(), inserted)),
                          columns=["read", "first", "deleted", "inserted"])  # built as read_window builds it
     return frame.astype({"read": np.int64, "first": np.int64, "deleted": np.int64})
