@@ -128,108 +128,37 @@ def region_records(raw, voffset: int | None, tid: int, end: int) -> tuple[np.nda
     """Bytes and record offsets of the reads of reference `tid` from `voffset` on that start before `end`
     (0-based); whether each overlaps the window needs its CIGAR.
 
-    htslib (samtools, pysam) starts each BGZF block with a record, so the blocks are read until one
-    starts past the window and their records are found all at once (record_offsets, exact whatever
-    the file); what is left, or a file written otherwise, is walked record by record (_walk_on).
+    Python only follows the record sizes, block by block; the reference and position of the records are
+    looked at all at once, and a block's last record says whether to read the next block.
     """
     if voffset is None:
         return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
-    blocks = _bgzf_blocks(raw, voffset >> 16)
-    buffer, block_at, block = bytearray(), [], b""
-    for block in blocks:
-        block_at.append(len(buffer))
-        buffer += block
-        if not block or (len(block_at) > 1 and _past(buffer, block_at[-1], tid, end)):
-            break
-    if len(block_at) >= LANES_FROM_BLOCKS:
-        found, at = record_offsets(buffer, voffset & 0xFFFF, np.asarray(block_at[1:], dtype=np.int64))
-    else:  # a lane step costs about what a block's records cost one at a time: not worth it for a few blocks
-        found, at = np.zeros(0, dtype=np.int64), voffset & 0xFFFF
-    found = [found, np.asarray(_walk_on(buffer, at, blocks, block, found[-1] if len(found) else None, tid, end),
-                               dtype=np.int64)]
-    data, starts = np.frombuffer(buffer, dtype=np.uint8), np.concatenate(found)
-    core = np.ascontiguousarray(rows(data, starts + 4, 8)).view("<i4").reshape(-1, 2)
-    past = np.flatnonzero((core[:, 0] != tid) | (core[:, 1] >= end))  # sorted: the first one ends the reads
-    return data, starts[:past[0]] if len(past) else starts  # data is writable: no copy
-
-
-LANES_FROM_BLOCKS = 128  # blocks from which their records are found in lanes (record_offsets)
-
-
-def _past(buffer: bytearray, at: int, tid: int, end: int) -> bool:
-    """Whether the record at `at` is of another reference or starts at or after `end`."""
-    if at + 12 > len(buffer):
-        return False
-    _, ref, pos = _RECORD_HEAD.unpack_from(buffer, at)
-    return ref != tid or pos >= end
-
-
-def _walk_on(buffer: bytearray, at: int, blocks, block: bytes, last: int | None, tid: int, end: int) -> list:
-    """Record offsets from `at` (a record start) on, following the record sizes, reading more `blocks`
-    while the last record read is in the window (`block`: the last block read; empty: the end of file)."""
-    starts, size_at = [], _INT32.unpack_from
+    buffer, starts, at = bytearray(), [], voffset & 0xFFFF
+    size_at, head_at = _INT32.unpack_from, _RECORD_HEAD.unpack_from
     append = starts.append
-    while True:
+    for block in _bgzf_blocks(raw, voffset >> 16):
+        buffer += block
         size_limit = len(buffer)
         while at + 4 <= size_limit:
             after = at + 4 + size_at(buffer, at)[0]
             if after > size_limit:
                 break  # the record runs into the next block
             append(at)
-            last, at = at, after
-        if not block or _past(buffer, at, tid, end) or (at + 12 > size_limit and last is not None
-                                                         and _past(buffer, last, tid, end)):
-            return starts
-        block = next(blocks, None)
-        if block is None:
-            return starts
-        buffer += block
-
-
-def record_offsets(buffer: bytearray, first: int, guesses: np.ndarray) -> tuple[np.ndarray, int]:
-    """Offsets of the complete records chained from `first` (a record start) in `buffer`, and where
-    the chain stops (the first incomplete record, or the end).
-
-    A record's size says where the next one starts, so the chain is sequential; it is walked in lanes
-    instead, one from `first` and one from each guessed record start (`guesses`: where the blocks
-    start), all lanes a step at a time. A lane counts only when the counted lane before it lands
-    exactly on its start; where one does not, the walk goes on a record at a time from where the
-    chain really is. So the result is exact whatever the guesses.
-    """
-    data, n = np.frombuffer(buffer, dtype=np.uint8), len(buffer)
-    starts = np.unique(np.r_[first, guesses[(guesses > first) & (guesses + 4 <= n)]]).astype(np.int64)
-    limit = np.r_[starts[1:], n]
-    lane, cur, landing = np.arange(len(starts)), starts.copy(), starts.copy()
-    walked_lane, walked_at = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    four = np.arange(4)
-    while len(lane) and n >= 4:
-        size = np.ascontiguousarray(data[np.minimum(cur, n - 4)[:, None] + four]).view("<i4").ravel()
-        after = cur + 4 + size
-        complete = (cur + 4 <= n) & (size >= 32) & (after <= n)
-        walked_lane.append(lane[complete])
-        walked_at.append(cur[complete])
-        cur = np.where(complete, after, cur)
-        landing[lane] = cur
-        going = complete & (cur < limit[lane])
-        lane, cur = lane[going], cur[going]
-    walked_lane, walked_at = np.concatenate(walked_lane), np.concatenate(walked_at)
-    lane_of_start = {int(start): k for k, start in enumerate(starts)}
-    counted, single, at = np.zeros(len(starts), dtype=bool), [], first
-    while True:  # follow the true chain: whole lanes where it meets a lane's start, single records between
-        k = lane_of_start.get(at)
-        if k is not None and landing[k] > at:
-            counted[k] = True
-            at = int(landing[k])
-            continue
-        if at + 4 > n:
+            at = after
+        if not block:
             break
-        after = at + 4 + _INT32.unpack_from(buffer, at)[0]
-        if after > n or after < at + 36:
-            break
-        single.append(at)
-        at = after
-    offsets = np.concatenate([walked_at[counted[walked_lane]], np.asarray(single, dtype=np.int64)])
-    return np.sort(offsets), at
+        if at + 12 <= size_limit:  # the next record's head is here: past the window already?
+            _, ref, pos = head_at(buffer, at)
+            if ref != tid or pos >= end:
+                break
+        elif starts:
+            _, ref, pos = head_at(buffer, starts[-1])
+            if ref != tid or pos >= end:
+                break
+    data, starts = np.frombuffer(buffer, dtype=np.uint8), np.asarray(starts, dtype=np.int64)
+    core = np.ascontiguousarray(rows(data, starts + 4, 8)).view("<i4").reshape(-1, 2)
+    past = np.flatnonzero((core[:, 0] != tid) | (core[:, 1] >= end))  # sorted: the first one ends the reads
+    return data, starts[:past[0]] if len(past) else starts  # data is writable: no copy
 
 
 def rows(buffer: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
