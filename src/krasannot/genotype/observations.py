@@ -145,17 +145,23 @@ def observe_windows(alignments: Alignments, hotspots: pd.DataFrame, reference: R
     """Read every window once: alleles at its hotspots, background counts, per-hotspot depth.
 
     A big BAM (PARALLEL_READS reads or more in the windows, by its .bai) is decoded from its bytes
-    (reads.read_window_bytes), the windows split between this process and one forked worker; anything
-    else goes read by read through pysam. Either way the windows' results are put back in window order.
+    (reads.read_window_bytes), this process and one forked worker taking the windows from one queue;
+    anything else goes read by read through pysam. Either way the windows' results are put back in
+    window order.
     """
     windows = fetch_windows(hotspots)
     for window in windows.itertuples(index=False):
         if window.contig not in alignments.contig_names:  # every allele is still listed, as not assessed
             alignments.notes.append(f"no contig {window.contig} in the file: "
                                     + ", ".join(hotspots.loc[window.members, HOTSPOT]) + " not assessed")
-    positions = {kind: np.concatenate([np.arange(s, e + 1) for s, e, k in
-                                       zip(hotspots["start"], hotspots["end"], hotspots["kind"]) if k == kind]
-                                      or [np.zeros(0, dtype=np.int64)]) for kind in (CODON_KIND, REGION_KIND)}
+    spots, window_rows = hotspots.to_dict("index"), list(windows.itertuples(index=False))
+
+    def positions(kind: str, contig: str | None = None) -> np.ndarray:  # of the hotspots of a kind (on a contig)
+        return np.concatenate([np.arange(spot["start"], spot["end"] + 1) for spot in spots.values()
+                               if spot["kind"] == kind and contig in (None, spot["contig"])]
+                              or [np.zeros(0, dtype=np.int64)])
+    codons_on = {contig: positions(CODON_KIND, contig) for contig in set(hotspots["contig"])}
+    indel_positions = positions(REGION_KIND)
     bai = alignments.bai()
     reads_per_window = np.array([bai.estimated_reads(alignments.handle.get_tid(alignments.contig_names[w.contig]),
                                                      w.start - 1, w.end)
@@ -167,8 +173,9 @@ def observe_windows(alignments: Alignments, hotspots: pd.DataFrame, reference: R
         raw = open(alignments.path, "rb") if big else None
         try:
             reader = _window_reader(handle, raw, bai, min_mapq)
-            return [(w, _observe_window(reader, alignments.contig_names.get(windows.at[w, "contig"]),
-                                        windows.iloc[w], hotspots, reference, min_baseq, positions)) for w in which]
+            return [(w, _observe_window(reader, alignments.contig_names.get(window_rows[w].contig), window_rows[w],
+                                        spots, reference, min_baseq, codons_on[window_rows[w].contig],
+                                        indel_positions)) for w in which]
         finally:
             if raw is not None:
                 raw.close()
@@ -203,27 +210,25 @@ def _window_reader(handle, raw, bai, min_mapq: int):
     return lambda name, start, end: read_window(handle, name, start, end, min_mapq)
 
 
-def _observe_window(reader, contig_name: str | None, window, hotspots: pd.DataFrame, reference: ReferenceBases, min_baseq: int,
-                    positions: dict) -> tuple[list, pd.DataFrame | None, dict]:
-    """One window: the observed alleles of its hotspots, its background counts (None: no reads), their depth."""
-    members = hotspots.loc[window.members]
+def _observe_window(reader, contig_name: str | None, window, spots: dict, reference: ReferenceBases,
+                    min_baseq: int, codons: np.ndarray, indel_positions: np.ndarray) -> tuple[list, pd.DataFrame | None, dict]:
+    """One window: the observed alleles of its hotspots, its background counts (None: no reads), their depth.
+
+    `spots`: hotspot index -> its row as a dict; `codons`: the codon positions on the window's contig."""
     reads = reader(contig_name, window.start, window.end)
     events = normalized_events(reads, reference, window.contig)
     found_here, coverage = [], {}
-    for index, hotspot in members.iterrows():
+    for index in window.members:
+        hotspot = spots[index]
         coverage[index] = fragment_depth(reads, hotspot["start"], hotspot["end"])
-        found = (codon_observations(reads, hotspot.to_dict(), min_baseq) if hotspot["kind"] == CODON_KIND
-                 else region_observations(reads, events, hotspot.to_dict(), reference, window.contig))
+        found = (codon_observations(reads, hotspot, min_baseq) if hotspot["kind"] == CODON_KIND
+                 else region_observations(reads, events, hotspot, reference, window.contig))
         if len(found):
-            found_here.append(found.assign(hotspot_index=index))
+            found["hotspot_index"] = index
+            found_here.append(found)
     if not reads.n_reads:
         return found_here, None, coverage
-    same_contig = hotspots["contig"] == window.contig
-    contig_codons = positions[CODON_KIND] if same_contig.all() else np.concatenate(
-        [np.arange(s, e + 1) for s, e, k in zip(hotspots.loc[same_contig, "start"], hotspots.loc[same_contig, "end"],
-                                                hotspots.loc[same_contig, "kind"]) if k == CODON_KIND]
-        or [np.zeros(0, dtype=np.int64)])
-    return found_here, background_counts(reads, reference, window.contig, contig_codons, positions[REGION_KIND],
+    return found_here, background_counts(reads, reference, window.contig, codons, indel_positions,
                                          min_baseq), coverage
 
 
