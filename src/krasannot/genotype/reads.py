@@ -72,7 +72,9 @@ class WindowReads:
     def block_bases(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Base codes and qualities of aligned blocks `blocks`, one row each, as wide as the longest
         (a shorter block's row runs on into whatever follows it: the caller masks it)."""
-        width = int(self.block_length[blocks].max()) if len(blocks) else 0
+        if not len(blocks):
+            return np.zeros((0, 0), dtype=np.uint8), np.zeros((0, 0), dtype=np.uint8)
+        width = int(self.block_length[blocks].max())
         read, query = self.block_read[blocks], self.block_query[blocks]
         if self.qual_offset is None:
             start = self.seq_offset[read] + query
