@@ -354,9 +354,11 @@ def test_bam_bytes_reader_matches_pysam_reader(tmp_path, panel38):
             for min_mapq in (0, 20):
                 slow = read_window(alignments.handle, name, window.start, window.end, min_mapq)
                 fast = read_window_bytes(alignments.handle, raw, bai, name, window.start, window.end, min_mapq)
-                for field in ("fragment", "reverse", "start", "end", "block_read", "block_ref", "block_query",
-                              "block_length"):
+                for field in ("reverse", "start", "end", "block_read", "block_ref", "block_query", "block_length"):
                     np.testing.assert_array_equal(getattr(slow, field), getattr(fast, field), err_msg=field)
+                # fragment ids are labels: the same reads share one
+                pairs = np.unique(np.c_[slow.fragment, fast.fragment], axis=0)
+                assert len(pairs) == len(np.unique(slow.fragment)) == len(np.unique(fast.fragment))
                 lengths = np.diff(np.r_[slow.seq_offset, len(slow.bases)]).astype(np.int64)
                 read = np.repeat(np.arange(slow.n_reads), lengths)
                 query = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -403,3 +405,19 @@ def test_fetch_windows_merge_hotspots_closer_than_the_gap_per_contig():
     assert windows["start"].tolist() == [100, 1000, 50] and windows["end"].tolist() == [352, 1002, 52]
     assert windows["members"].tolist() == [[10, 11], [12], [13]]
     assert G.fetch_windows(hotspots, gap=0)["members"].tolist() == [[10], [11], [12], [13]]
+
+
+def test_fragment_ids_group_reads_by_name_even_when_hashes_collide(monkeypatch):
+    from krasannot.genotype import reads
+
+    names = [b"pair7", b"pair10", b"pair7", b"x", b"pair10", b"pair10:long:name:of:an:instrument:1234"]
+    padded = np.zeros((len(names), 40), dtype=np.uint8)
+    for i, name in enumerate(names):
+        padded[i, :len(name)] = np.frombuffer(name, dtype=np.uint8)
+    expected = np.unique(np.array(names, dtype=object), return_inverse=True)[1]
+
+    def same_groups(ids):
+        return len(np.unique(np.c_[ids, expected], axis=0)) == len(np.unique(ids)) == len(np.unique(expected))
+    assert same_groups(reads._fragment_ids(padded))
+    monkeypatch.setattr(reads.pd, "factorize", lambda values: (np.zeros(len(values), dtype=np.int64), None))
+    assert same_groups(reads._fragment_ids(padded))  # every hash "collides": grouped by the names themselves

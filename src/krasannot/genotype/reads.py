@@ -190,8 +190,7 @@ def read_window_bytes(alignments, raw, index: BaiIndex, contig_name: str | None,
     name_length = fields["l_read_name"][kept] - 1
     width = int(name_length.max()) if len(kept) else 1
     name_bytes = rows(buffer, records[kept] + 36, width) * (np.arange(width) < name_length[:, None])
-    names = np.ascontiguousarray(name_bytes.astype(np.uint8)).view(f"S{width}").ravel()
-    fragment = np.unique(names, return_inverse=True)[1].astype(np.int64).ravel()
+    fragment = _fragment_ids(np.ascontiguousarray(name_bytes.astype(np.uint8)))
 
     l_seq = fields["l_seq"][kept]
     seq_at = cigar_at[kept] + 4 * n_cigar[kept]
@@ -215,6 +214,26 @@ def read_window_bytes(alignments, raw, index: BaiIndex, contig_name: str | None,
     reads.events = _indel_events(op, length, op_record, start_1[op_record] + ref_before, query_before,
                                  n_cigar[kept][op_record] > 1, reads)
     return reads
+
+
+def _fragment_ids(name_bytes: np.ndarray) -> np.ndarray:
+    """One id per distinct read name (rows of NUL-padded bytes): mates share it; the ids are only labels.
+
+    The names are hashed to 64 bits and the hashes grouped (pandas.factorize, no sort); every name is
+    then checked against the first of its group, and only a hash collision falls back to sorting names.
+    """
+    words = -(-name_bytes.shape[1] // 8)
+    padded = np.zeros((len(name_bytes), 8 * words), dtype=np.uint8)
+    padded[:, :name_bytes.shape[1]] = name_bytes
+    hashed = np.zeros(len(name_bytes), dtype=np.uint64)
+    for word in padded.view("<u8").T:
+        hashed = (hashed ^ word) * np.uint64(0x100000001B3)  # FNV-style: mix each 8 bytes in
+    ids = pd.factorize(hashed)[0].astype(np.int64)
+    first = np.flatnonzero(np.r_[True, ids[1:] > np.maximum.accumulate(ids)[:-1]]) if len(ids) else ids
+    names = padded.view(f"V{8 * words}").ravel()
+    if np.array_equal(names, names[first[ids]]):
+        return ids
+    return np.unique(names, return_inverse=True)[1].astype(np.int64).ravel()
 
 
 def _within(counts: np.ndarray) -> np.ndarray:
