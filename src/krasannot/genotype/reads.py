@@ -287,19 +287,21 @@ def bases_at(reads: WindowReads, positions: list[int]) -> tuple[np.ndarray, np.n
 def collapse_mates(fragment: np.ndarray, allele: np.ndarray,
                    reverse: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One observation per fragment: mates that agree count once, mates that disagree are dropped.
-    `allele`: codon codes (0..63).
+    `allele`: codon codes (0..63); `fragment`: ids (labels, not positions).
 
-    Returns the fragments' alleles and whether a forward / a reverse read of the fragment read it.
+    Returns the fragments' alleles and whether a forward / a reverse read of the fragment read it
+    (fragments in id order). Counted per fragment id, no sort: the mates agree when their alleles'
+    sum of squares times their number is the square of their sum (exact for such small integers).
     """
     if len(fragment) == 0:
         return allele[:0], reverse[:0], reverse[:0]
-    order = np.argsort(fragment * 64 + allele, kind="stable")  # by fragment, then allele (a codon: < 64)
-    fragment, allele, reverse = fragment[order], allele[order], reverse[order].astype(np.int8)
-    first = np.flatnonzero(np.r_[True, fragment[1:] != fragment[:-1]])
-    agree = np.minimum.reduceat(allele, first) == np.maximum.reduceat(allele, first)
-    on_forward = np.minimum.reduceat(reverse, first) == 0
-    on_reverse = np.maximum.reduceat(reverse, first) == 1
-    return allele[first][agree], on_forward[agree], on_reverse[agree]
+    reads = np.bincount(fragment)
+    present = np.flatnonzero(reads)
+    n, total = reads[present], np.bincount(fragment, weights=allele)[present]
+    agree = n * np.bincount(fragment, weights=allele.astype(float) ** 2)[present] == total * total
+    on_forward = np.bincount(fragment, weights=~reverse)[present] > 0
+    on_reverse = np.bincount(fragment, weights=reverse)[present] > 0
+    return (total[agree] / n[agree]).astype(allele.dtype), on_forward[agree], on_reverse[agree]
 
 
 def fragment_depth(reads: WindowReads, lo: int, hi: int) -> np.ndarray:
