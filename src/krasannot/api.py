@@ -128,7 +128,6 @@ def _annotate(inputs: list[str], stack: ExitStack, *, build, sample, input_sampl
     from .annotate.classify import classify_calls
     from .annotate.pipeline import annotate_calls, annotate_gene_level_calls, with_call_defaults
     from .evidence.kb import shipped_kb
-    from .io.fusions import structural_records_to_calls
     from .io.inputs import read_any, sniff_format
     from .io.result import empty_skipped
     from .io.vcf import SV_INFO
@@ -171,6 +170,8 @@ def _annotate(inputs: list[str], stack: ExitStack, *, build, sample, input_sampl
     if build:  # symbolic and breakend VCF records become copy-number and fusion calls on the build's genes
         for _, read in reads:
             if read.format == "vcf" and SV_INFO in read.calls:
+                from .io.fusions import structural_records_to_calls
+
                 other, structural, sv_skipped = structural_records_to_calls(read.calls, build)
                 read.calls = pd.concat([other, structural], ignore_index=True)
                 read.skipped = pd.concat([read.skipped, sv_skipped], ignore_index=True)
@@ -250,7 +251,6 @@ def _assessment_rows(annotated: pd.DataFrame, panel, build: str | None, samples:
     """not_detected / not_assessed rows from `targets` (codon level) and `gene_panel` (gene level), and
     what they rest on (for the summary). `input_names`: a sample's name in the input, where `sample` renamed it."""
     from .annotate.classify import residue_numbers
-    from .genotype.caller import MIN_DEPTH
     from .io.targets import (assessment_from_gene_panels, assessment_from_targets, read_gene_panels,
                              read_targets)
 
@@ -259,6 +259,8 @@ def _assessment_rows(annotated: pd.DataFrame, panel, build: str | None, samples:
         raise UsageError("--targets and --gene-panel need the genome build, and the inputs do not tell it",
                          hint="give --build GRCh37 or GRCh38")
     if targets:
+        from .genotype.caller import MIN_DEPTH
+
         target_table = read_targets(targets)
         min_depth = min_target_depth if min_target_depth is not None else MIN_DEPTH[specimen]
         detected = annotated[annotated[C.DETECTION] == M.DETECTION_DETECTED]

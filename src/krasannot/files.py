@@ -19,6 +19,13 @@ from typing import Iterable, Iterator
 from .errors import InputFormatError, UsageError
 
 
+def cache_folder() -> Path:
+    """krasannot's own cache: $XDG_CACHE_HOME/krasannot (default ~/.cache/krasannot). What is kept there is
+    derived from the package's own files (a checked evidence copy, compiled report templates), never from inputs."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "krasannot"
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """Checksum of a file as it is on disk, for provenance."""
     digest = hashlib.sha256()

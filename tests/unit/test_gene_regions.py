@@ -239,3 +239,22 @@ def test_annotate_reference_flag_gives_the_shipped_regions_answers(tmp_path):
     assert outs["fasta"]["consequence"].tolist()[0] == "splice_donor_5th_base_variant&intron_variant"
     assert "fs*?" not in outs["fasta"]["hgvsp_short"].tolist()[1] and "fs*" in outs["fasta"]["hgvsp_short"].tolist()[1]
     assert outs["fasta"]["status"].tolist()[2] == "ref_mismatch"
+
+
+@pytest.mark.parametrize("build", ["GRCh37", "GRCh38"])
+def test_gene_region_bases_read_without_htslib_are_htslib_s(build):
+    """The shipped gene regions are read from memory (no htslib): every record's bases, line ends and
+    edges included, are the ones pysam's FastaFile reads."""
+    import pysam
+
+    region = GeneRegionSequence(build)
+    _, kras_start, _ = region.regions["12"][0]
+    region.fetch("12", kras_start, kras_start)  # opens the file
+    ours = region._fasta
+    rng = np.random.default_rng(5)
+    with pysam.FastaFile(region.path) as fasta:
+        for name, length in zip(fasta.references, fasta.lengths):
+            assert ours.fetch(name, 0, length) == fasta.fetch(name, 0, length)
+            for start in list(rng.integers(0, length, 200)) + [0, 59, 60, 61, length - 1]:
+                end = int(start) + int(rng.integers(1, 300))
+                assert ours.fetch(name, int(start), end) == fasta.fetch(name, int(start), min(end, length))

@@ -583,3 +583,27 @@ def test_citation_notes_with_semicolons_stay_whole():
     assert [(c["kind"], c["text"]) for c in cited] == [
         ("seed", "seed paper: Tang et al., World J Gastroenterol 2023;29(6)"), ("PMID", "PMID:1"),
         ("NCT", "NCT03600883")]
+
+
+def test_compiled_templates_are_kept_and_give_the_same_report(annotated, tmp_path, monkeypatch):
+    """The report templates compiled once are kept in the cache folder and reused; a cache that cannot be
+    made changes nothing but the time it takes."""
+    from krasannot.report import render
+
+    def html(cache, outdir):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+        render.template_environment.cache_clear()  # a new process: the environment is built again
+        return write(annotated, outdir)[".report.html"].read_text()
+
+    try:
+        first = html(tmp_path / "cache", tmp_path / "a")
+        folder = tmp_path / "cache" / "krasannot" / "templates"
+        kept = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+        assert kept and all(name.startswith("report-") and name.endswith(".cache") for name in kept)
+        again = html(tmp_path / "cache", tmp_path / "b")
+        (tmp_path / "file").write_text("not a folder")
+        without = html(tmp_path / "file", tmp_path / "c")  # the cache folder cannot be made under a file
+    finally:
+        render.template_environment.cache_clear()
+    assert first == again == without
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == kept  # read, not written again

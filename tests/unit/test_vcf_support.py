@@ -131,3 +131,43 @@ def test_column_that_stops_early_leaves_its_keys_unwritten(tmp_path):
     assert (calls["depth"].iloc[0], calls["alt_depth"].iloc[0]) == (7, 4)
     calls = read_vcf(_vcf(tmp_path, "GT:CN", ["0/1", "0/1:."], alt="<DEL>")).calls
     assert calls["sv_cn"].tolist() == ["", "."]
+
+
+def test_records_read_together_as_each_alone(tmp_path):
+    """The support rules run once per group of rows whose records write the same FORMAT keys: a file that
+    mixes callers' FORMATs, multi-allelic records, a hand-split record and non-carriers gives every row what
+    the record gives read alone."""
+    records = [  # (FORMAT, tumour column, normal column, REF, ALT)
+        ("GT:AD:AF:DP", "0/1:41,17:0.29:58", "0/0:30,0:0:30", "C", "A"),
+        ("DP:FDP:SDP:SUBDP:AU:CU:GU:TU", "60:0:0:0:0,0:45,46:0,0:15,15", "30:0:0:0:0,0:30,30:0,0:0,0", "C", "T"),
+        ("GT:AD:AF:DP", "1/2:30,6,5:0.15,0.12:41", "0/1:20,20,0:0.5,0:40", "G", "A,C"),
+        ("DP:DP2:TAR:TIR:TOR", "94:94:13,13:78,78:3,3", "50:50:50,50:0,0:0,0", "GC", "G"),
+        ("GT:DP:RO:AO", "1/2:30:20:6,4", "0/0:25:25:0,0", "C", "A,T"),
+        ("GT:AD:DP", "0/1:40,10:50.0", "0/0:30,0:30", "C", "A"),          # refused by htslib: split by hand
+        ("GT:AD:PS", "0|1:40,10:0152", "0/0:30,0:.", "C", "A"),            # leading zero: split by hand
+        ("GT:AD:AF:DP", "0/0:40,0:0:40", "0/0:30,0:0:30", "C", "A"),       # carried by no one
+        ("GT:GQ:DP:RD:AD:FREQ", "0/1:.:50:40:10:20%", "0/0:.:40:40:0:0%", "C", "A"),
+    ]
+    keys = sorted({k for fmt, *_ in records for k in fmt.split(":")})
+    meta = [f'##FORMAT=<ID={k},Number=.,Type={_TYPES.get(k, "String")},Description="x">' for k in keys]
+
+    def vcf(rows, name):
+        lines = ["##fileformat=VCFv4.2", "##normal_sample=NORMAL", *meta,
+                 "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", "NORMAL", "TUMOR"])]
+        lines += ["\t".join(["chr12", str(100 + 10 * i), ".", ref, alt, ".", "PASS", ".", fmt, normal, tumour])
+                  for i, (fmt, tumour, normal, ref, alt) in rows]
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
+
+    columns = ["pos", "alt", "sample", "depth", "alt_depth", "vaf", "genotype", "phase_set", "status", "origin"]
+    def read(path):  # (a record no one carries has no origin column of its own)
+        calls = read_vcf(path).calls
+        return calls.assign(origin=calls["origin"] if "origin" in calls else "")[columns]
+
+    together = read(vcf(list(enumerate(records)), "all.vcf"))
+    alone = pd.concat([read(vcf([(i, r)], f"r{i}.vcf")) for i, r in enumerate(records)], ignore_index=True)
+    pd.testing.assert_frame_equal(together, alone, check_dtype=False)  # (concat widens some dtypes to object)
+    assert len(together) == 11  # 2 rows for each of the two multi-allelic records carried twice, 1 not carried
+    assert together.loc[together["status"] == "not_carried", "pos"].tolist() == [170]
+    assert together["origin"].tolist()[:2] == ["somatic", "somatic"]

@@ -37,21 +37,27 @@ def locate_in_transcripts(normalized: pd.DataFrame, panel: Panel) -> pd.DataFram
     lo = np.where(insertion, start - 1, start)
     hi = np.where(insertion, start, end)
     contigs = frame[C.CONTIG].to_numpy()
-    pieces, hit = [], np.zeros(len(frame), dtype=bool)
-    for tx in panel.transcripts:
+    rows, transcripts, hit = [], [], np.zeros(len(frame), dtype=bool)
+    for k, tx in enumerate(panel.transcripts):
         mask = locatable & (contigs == tx.chrom) & (lo <= tx.end) & (hi >= tx.start)
         if insertion.any():  # an insertion just outside the transcript does not touch it
             mask &= ~insertion | ((lo >= tx.start) & (hi <= tx.end))
-        if mask.any():
-            part = frame[mask].copy()
-            part[C.GENE], part[C.TRANSCRIPT], part[C.STRAND] = tx.gene, tx.transcript, tx.strand
-            pieces.append(part)
-            hit |= mask
-    rest = frame[~hit].copy()
-    rest[C.GENE] = rest[C.TRANSCRIPT] = rest[C.STRAND] = ""
-    rest.loc[rest[C.STATUS] == M.STATUS_ANNOTATED, C.STATUS] = M.STATUS_OUTSIDE_PANEL
-    located = pd.concat(pieces + [rest]) if pieces else rest
-    return located.sort_index(kind="stable").reset_index(drop=True)
+        rows.append(np.flatnonzero(mask))
+        transcripts.append(np.full(len(rows[-1]), k))
+        hit |= mask
+    rows.append(np.flatnonzero(~hit))  # no transcript: the row once, with k = -1
+    transcripts.append(np.full(len(rows[-1]), -1))
+    # each call's rows together, in input order, and its transcripts in panel order
+    order = np.argsort(np.concatenate(rows), kind="stable")
+    taken, k = np.concatenate(rows)[order], np.concatenate(transcripts)[order]
+    located = frame.take(taken).reset_index(drop=True)
+    for column, values in ((C.GENE, [tx.gene for tx in panel.transcripts]),
+                           (C.TRANSCRIPT, [tx.transcript for tx in panel.transcripts]),
+                           (C.STRAND, [tx.strand for tx in panel.transcripts])):
+        located[column] = pd.Series(np.array(values + [""], dtype=object)[k], dtype=str)
+    outside = (k == -1) & (located[C.STATUS] == M.STATUS_ANNOTATED).to_numpy()
+    located.loc[outside, C.STATUS] = M.STATUS_OUTSIDE_PANEL
+    return located
 
 
 # --- coordinates -------------------------------------------------------------------------
@@ -289,6 +295,8 @@ def _join_terms(present: dict[str, np.ndarray], protein_term: np.ndarray) -> tup
     impact = np.full(n, "MODIFIER", dtype=object)
     for term, term_impact in M.SO_TERMS_BY_SEVERITY:  # severity order, so each row's first term is its worst
         has = present.get(term, np.zeros(n, dtype=bool)) | (protein_term == term)
+        if not has.any():
+            continue
         impact = np.where(has & (joined == ""), term_impact, impact)
         joined = np.where(has, np.where(joined == "", term, joined + "&" + term), joined)
     return joined, impact

@@ -95,13 +95,15 @@ def merge_duplicate_calls(calls: pd.DataFrame) -> pd.DataFrame:
     lines = pd.to_numeric(calls[C.INPUT_LINE], errors="coerce") if C.INPUT_LINE in calls \
         else pd.Series(np.nan, index=calls.index)
     where = (files + lines.map(lambda n: "" if pd.isna(n) else f":{int(n)}")).to_numpy()
-    listed = pd.Series(where).groupby(group).agg(", ".join).to_numpy()
     sizes = np.bincount(group)
     first = ~keys.duplicated(keep="first").to_numpy()
     first_where = pd.Series(where[first], index=group[first]).sort_index().to_numpy()
-    note = np.where(first & (sizes[group] > 1),
-                    [f"merged {sizes[g]} duplicate records ({listed[g]})" for g in group],
-                    np.where(first, "", [f"duplicate of the call at {first_where[g]}" for g in group]))
+    # the notes are written for the repeated records only: most calls are written once
+    listed = pd.Series(where[repeated]).groupby(group[repeated]).agg(", ".join).to_dict()
+    note = np.full(len(calls), "", dtype=object)
+    note[repeated] = [f"merged {sizes[g]} duplicate records ({listed[g]})" if is_first
+                      else f"duplicate of the call at {first_where[g]}"
+                      for g, is_first in zip(group[repeated], first[repeated])]
     out = calls.copy()
     detail = out[C.STATUS_DETAIL].fillna("").astype(str).to_numpy() if C.STATUS_DETAIL in out \
         else np.full(len(out), "")

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import Callable
 
 from ..errors import UsageError
-from ..files import atomic_output
+from ..files import atomic_output, cache_folder
 
 # part of the key: a change to what a copy holds makes every earlier copy stale
 COPY_FORMAT = "krasannot checked evidence 1"
@@ -40,8 +39,7 @@ def shipped_copy_path() -> Path:
 
 
 def cached_copy_path(key: str) -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "krasannot" / f"evidence-{key}.json"
+    return cache_folder() / f"evidence-{key}.json"
 
 
 def copy_text(key: str, names: list[str], data: list[dict]) -> str:

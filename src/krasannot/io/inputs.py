@@ -33,15 +33,16 @@ def sniff_format(path: str) -> str:
 
     An empty or unreadable file, or one that starts like a VCF, is 'vcf': the VCF reader says what is wrong.
     """
+    lines = first_lines(path)
+    if not lines or lines[0].lstrip("\ufeff").startswith("##fileformat="):
+        return "vcf"
+    # the other formats' readers are imported only for a file that is not a VCF
     from .genotype_calls import looks_like_genotype_calls
     from .cnv import sniff_copy_number
     from .ctdna import sniff_ctdna
     from .fusions import sniff_fusions
     from .maf import looks_like_maf
 
-    lines = first_lines(path)
-    if not lines or lines[0].lstrip("\ufeff").startswith("##fileformat="):
-        return "vcf"
     if looks_like_maf(lines):
         return "maf"
     header = next((line for line in lines if line.strip() and not line.startswith("#")), "")

@@ -24,6 +24,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,7 @@ class _Cyvcf2Fields:
 
     def __init__(self, keys: list[str], variant, integer_keys: set[str]):
         self.keys = set(keys)
-        self._variant, self._integer = variant, integer_keys
+        self._variant, self.integer_keys = variant, integer_keys
         self._genotypes = variant.genotype.array() if "GT" in self.keys else None
 
     def key_groups(self, idx: np.ndarray) -> list[tuple[set[str], np.ndarray]]:
@@ -104,21 +105,16 @@ class _Cyvcf2Fields:
         return [("|" if row[-1] else "/").join("." if a == -1 else str(a) for a in row[:-1] if a != -2)
                 for row in rows.tolist()]
 
-    def numbers(self, key: str, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def integers(self, key: str, idx: np.ndarray) -> np.ndarray:
+        """An Integer key's (samples, values) int32 values as htslib holds them (missing, end-of-vector)."""
         raw = self._variant.format(key)
-        if key not in self._integer:
-            return _text_numbers(raw[idx] if raw is not None else [""] * len(idx))
-        if raw is None:
-            return np.full((len(idx), 1), np.nan), np.ones(len(idx), dtype=np.int64)
-        raw = raw[idx]
-        values = np.where(raw <= _INT32_END, np.nan, raw.astype(float))
-        return values, np.maximum((raw != _INT32_END).sum(axis=1), 1)
+        return np.full((len(idx), 1), _INT32_MISSING) if raw is None else raw[idx]
 
     def texts(self, key: str, idx: np.ndarray) -> list[str]:
         raw = self._variant.format(key)
         if raw is None:
             return ["."] * len(idx)
-        if key not in self._integer:
+        if key not in self.integer_keys:
             return [str(t) for t in raw[idx]]
         return [",".join("." if v == _INT32_MISSING else str(v) for v in row if v != _INT32_END)
                 for row in raw[idx].tolist()]
@@ -157,9 +153,6 @@ class _SplitFields:
     def genotype_texts(self, idx: np.ndarray) -> list[str]:
         return [self._gts[i] or "" for i in idx]
 
-    def numbers(self, key: str, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return _text_numbers(self.texts(key, idx))
-
     def texts(self, key: str, idx: np.ndarray) -> list[str | None]:
         """The key's text per sample; None where the sample's column stops before it."""
         return [self._values[i].get(key) for i in idx]
@@ -174,81 +167,131 @@ def _carriers(fields, allele: int) -> np.ndarray | None:
 
 
 # --- depth, alt depth and VAF --------------------------------------------------------------------------
-def _sample_support(fields, idx: np.ndarray, allele: int, ref: str, alt: str
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Depth, alt depth and VAF of one ALT allele in the samples `idx` (see `_support`)."""
-    depth, alt_depth, vaf = np.full(len(idx), np.nan), np.full(len(idx), np.nan), np.full(len(idx), np.nan)
-    for keys, rows in fields.key_groups(idx):
-        depth[rows], alt_depth[rows], vaf[rows] = _support(fields, keys, idx[rows], allele, ref, alt)
-    return depth, alt_depth, vaf
+class _Gathered:
+    """The FORMAT fields of rows from several records that write the same keys, one array per key over
+    all those rows: the caller rules below run once for them, not once per record."""
+
+    def __init__(self, parts: list[tuple[object, np.ndarray]]):
+        self.parts = parts  # (a record's fields, the sample columns read from it), in row order
+
+    def numbers(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, values) numbers padded with NaN, and each row's count (see `_text_numbers`)."""
+        if all(isinstance(f, _Cyvcf2Fields) and key in f.integer_keys for f, _ in self.parts):
+            blocks = [f.integers(key, idx) for f, idx in self.parts]
+            raw = np.full((sum(len(b) for b in blocks), max(b.shape[1] for b in blocks)), _INT32_END, np.int64)
+            row = 0
+            for block in blocks:
+                raw[row:row + len(block), :block.shape[1]] = block
+                row += len(block)
+            return np.where(raw <= _INT32_END, np.nan, raw.astype(float)), np.maximum((raw != _INT32_END).sum(axis=1), 1)
+        return _text_numbers(self.texts(key))
+
+    def texts(self, key: str) -> list[str | None]:
+        return [text for f, idx in self.parts for text in f.texts(key, idx)]
 
 
-def _support(fields, keys: set[str], idx: np.ndarray, allele: int, ref: str, alt: str
+def _support(fields: _Gathered, keys: set[str], allele: np.ndarray, ref: list[str], alt: list[str]
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Depth, alt depth and VAF of one ALT allele in the samples `idx`, from the caller's own FORMAT fields.
+    """Depth, alt depth and VAF of each row's ALT allele (`allele`, its number), from the caller's own
+    FORMAT fields (`keys`, the same for every row).
 
     Strelka2 SNVs (AU/CU/GU/TU) and indels (TAR/TIR), VarScan (RD/AD/FREQ), FreeBayes (RO/AO),
     Mutect1 (FA) and the generic AD/DP/AF (Mutect2, VarDict, GATK); NaN where absent. A VAF is
     computed from counts only when the caller gave counts; it is never guessed.
     """
-    n = len(idx)
+    n = len(allele)
     none = np.full(n, np.nan)  # read only: shared by every absent value
     depth = alt_depth = vaf = none
+    rows = np.arange(n)
 
     def first(key: str) -> np.ndarray:  # Strelka's "tier1,tier2": the first
-        return fields.numbers(key, idx)[0][:, 0] if key in keys else none
+        return fields.numbers(key)[0][:, 0] if key in keys else none
 
     def single(key: str) -> np.ndarray:  # a field that must hold one number
         if key not in keys:
             return none
-        values, counts = fields.numbers(key, idx)
+        values, counts = fields.numbers(key)
         return np.where(counts == 1, values[:, 0], np.nan)
 
-    def nth(values: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:  # k-th value (0-based) where given
-        return np.where(counts > k, values[:, k], np.nan) if values.shape[1] > k else none
+    def nth(values: np.ndarray, counts: np.ndarray, k: np.ndarray) -> np.ndarray:  # k-th value (0-based) where given
+        return np.where(counts > k, values[rows, np.minimum(k, values.shape[1] - 1)], np.nan)
 
+    single_base = all(len(r) == 1 and len(a) == 1 for r, a in zip(ref, alt))  # the same for every row
     if "TIR" in keys and "TAR" in keys:                                   # Strelka2 indel
         alt_depth = first("TIR")
         depth = alt_depth + first("TAR")
-    elif all(f"{b}U" in keys for b in "ACGT") and len(ref) == 1 and len(alt) == 1:  # Strelka2 SNV
-        alt_depth = first(f"{alt.upper()}U")
-        depth = sum(first(f"{b}U") for b in "ACGT")
+    elif all(f"{b}U" in keys for b in "ACGT") and single_base:            # Strelka2 SNV
+        by_base = {b: first(f"{b}U") for b in "ACGT"}
+        upper = np.array([a.upper() for a in alt], dtype=object)
+        alt_depth = np.select([upper == b for b in "ACGT"], [by_base[b] for b in "ACGT"], np.nan)
+        depth = sum(by_base.values())
     elif "RD" in keys and "FREQ" in keys:                                  # VarScan: AD is the alt count alone
         alt_depth = single("AD")
         depth = alt_depth + single("RD")
         vaf = np.array([_number(f.rstrip("%")) / 100 if f.rstrip("%") not in _MISSING else math.nan
-                        for f in fields.texts("FREQ", idx)])
+                        for f in fields.texts("FREQ")])
     elif "AO" in keys and "RO" in keys:                                    # FreeBayes
-        observed, counts = fields.numbers("AO", idx)
+        observed, counts = fields.numbers("AO")
         alt_depth = nth(observed, counts, allele - 1)
         listed = np.arange(observed.shape[1]) < counts[:, None]
         depth = single("RO") + np.where(listed, observed, 0).sum(axis=1)
     else:                                                                  # AD = ref,alt1,alt2...
         if "AD" in keys:
-            ad, counts = fields.numbers("AD", idx)
+            ad, counts = fields.numbers("AD")
             alt_depth = nth(ad, counts, allele)
             listed = np.arange(ad.shape[1]) < counts[:, None]
             depth = np.where(counts > allele, np.where(listed, ad, 0).sum(axis=1), np.nan)
         dp = single("DP")
         depth = np.where(np.isnan(dp), depth, dp)
         if "AF" in keys or "FA" in keys:                                   # Mutect2/VarDict AF, Mutect1 FA
-            af = fields.texts("AF", idx) if "AF" in keys else [""] * n
-            fa = fields.texts("FA", idx) if "FA" in keys else [""] * n
+            af = fields.texts("AF") if "AF" in keys else [""] * n
+            fa = fields.texts("FA") if "FA" in keys else [""] * n
             fractions = [a or f or "" for a, f in zip(af, fa)]
-            vaf = np.array([_number(parts[allele - 1]) if len(parts := f.split(",")) >= allele else math.nan
-                            if f not in _MISSING else math.nan for f in fractions])
+            vaf = np.array([_number(parts[k - 1]) if len(parts := f.split(",")) >= k else math.nan
+                            if f not in _MISSING else math.nan for f, k in zip(fractions, allele.tolist())])
     with np.errstate(invalid="ignore", divide="ignore"):
         computed = alt_depth / depth
     return depth, alt_depth, np.where(np.isnan(vaf) & ~np.isnan(alt_depth) & (depth > 0), computed, vaf)
 
 
-def _origin(fields, normal: int, allele: int, ref: str, alt: str) -> str:
-    """germline where the matched normal carries the allele at NORMAL_GERMLINE_VAF or more, somatic where it
-    was read with a lower VAF, "" where the normal gives no VAF."""
-    vaf = _sample_support(fields, np.array([normal]), allele, ref, alt)[2][0]
-    if vaf != vaf:
-        return ""
-    return "germline" if vaf >= NORMAL_GERMLINE_VAF else "somatic"
+@dataclass
+class _Read:
+    """Sample columns to read: from record `record` (its `fields`), the columns `idx`, for ALT `allele`."""
+
+    record: int
+    fields: object
+    idx: np.ndarray
+    allele: int
+
+
+def _support_of(reads: list[_Read], records: list[_Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Depth, alt depth and VAF of every row the reads list (their samples, in order), the caller rules run
+    once per group of rows whose records write the same FORMAT keys."""
+    n = sum(len(r.idx) for r in reads)
+    depth, alt_depth, vaf = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    groups: dict[tuple, list] = {}
+    row = 0
+    for read in reads:
+        ref, alt = records[read.record].fields[3], records[read.record].fields[4].split(",")[read.allele - 1]
+        for keys, rows in read.fields.key_groups(read.idx):  # a hand-split column may stop before FORMAT's end
+            group = groups.setdefault((frozenset(keys), len(ref) == 1 and len(alt) == 1), [[], [], [], []])
+            group[0].append((read.fields, read.idx[rows]))
+            group[1].append(row + rows)
+            group[2].append(np.full(len(rows), read.allele))
+            group[3].extend([(ref, alt)] * len(rows))
+        row += len(read.idx)
+    for (keys, _), (parts, positions, alleles, bases) in groups.items():
+        at = np.concatenate(positions)
+        depth[at], alt_depth[at], vaf[at] = _support(_Gathered(parts), set(keys), np.concatenate(alleles),
+                                                      [r for r, _ in bases], [a for _, a in bases])
+    return depth, alt_depth, vaf
+
+
+def _origins(reads: list[_Read], records: list[_Record], normal: int) -> list[str]:
+    """Per read: germline where the matched normal carries the allele at NORMAL_GERMLINE_VAF or more,
+    somatic where it was read with a lower VAF, "" where the normal gives no VAF."""
+    vaf = _support_of([_Read(r.record, r.fields, np.array([normal]), r.allele) for r in reads], records)[2]
+    return ["" if v != v else "germline" if v >= NORMAL_GERMLINE_VAF else "somatic" for v in vaf.tolist()]
 
 
 # --- cyvcf2 --------------------------------------------------------------------------------------------
@@ -283,6 +326,8 @@ def _stops_early(fields: _Cyvcf2Fields, record: _Record, n_keys: int, normal: in
     """Whether a sample that may be read (one holding an ALT allele, or the matched normal) stops before
     FORMAT's last key: htslib reads a dropped key as "." (missing), but a dropped key is not written
     (a dropped CN leaves INFO's CN to count, a dropped PS leaves PID, ...)."""
+    if record.samples.count(":") == (n_keys - 1) * (record.samples.count("\t") + 1):
+        return False  # every column writes every key (htslib refuses a column with more)
     alleles = fields.alleles()
     columns = record.samples.split("\t")
     rows = list(np.flatnonzero((alleles > 0).any(axis=1))) if alleles is not None else list(range(len(columns)))
@@ -366,27 +411,9 @@ def _split_records(lines: list[tuple[int | None, bytes]], n_samples: int, out: R
     return records
 
 
-class _Columns:
-    """The calls table built column by column: each add extends every column by the same number of rows."""
-
-    def __init__(self, names: list[str]):
-        self.names = names
-        self.data: dict[str, list] = {name: [] for name in names}
-        self.n = 0
-
-    def add(self, n: int, **values) -> None:
-        """n rows; a value is one for all of them or a list of n; a column not given is missing (NaN)."""
-        for name in self.names:
-            value = values.get(name, np.nan)
-            self.data[name].extend(value if isinstance(value, (list, np.ndarray)) else [value] * n)
-        self.n += n
-
-    def frame(self) -> pd.DataFrame:
-        kept = [name for name in self.names if name in C.CALLS_COLUMNS or name == C.STATUS
-                or not all(isinstance(v, float) and v != v for v in self.data[name])]
-        if not self.n:
-            return pd.DataFrame([], columns=kept)
-        return pd.DataFrame({name: self.data[name] for name in kept}, columns=kept)
+def _repeated(values: list, repeats: list[int]) -> list:
+    """Each value repeated as many times as its entry has rows."""
+    return list(chain.from_iterable(repeat(v, r) for v, r in zip(values, repeats)))
 
 
 def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], samples: list[str],
@@ -394,6 +421,8 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
     """The calls table of candidate records: one row per sample carrying an ALT allele, per allele.
 
     A record no sample carries is listed once, under the samples read, with status not_carried.
+    Each record's ALT allele is an entry with its rows; the record's columns are written once per entry
+    and repeated over its rows, the sample columns are read for all rows together (`_support_of`).
     """
     out = Records(calls=pd.DataFrame())
     records = _split_records(lines, len(header.samples), out)
@@ -402,48 +431,79 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
     normal = header.samples.index(header.normal_sample) if header.normal_sample in header.samples else None
     sample_index = np.array([header.samples.index(s) for s in samples], dtype=np.int64)
     names = np.array(samples, dtype=object)
-    optional = ([C.SOURCE_ENTRIES] if formats else []) + [SV_INFO, SV_CN] + ([C.ORIGIN] if normal is not None else [])
-    table = _Columns(C.CALLS_COLUMNS + [C.STATUS] + optional)
     per_record = (_sample_fields(header.meta_lines, len(header.samples), records, normal) if samples
                   else [None] * len(records))
-    for record, fields in zip(records, per_record):
+    entry: dict[str, list] = {name: [] for name in (C.CHROM, C.POS, C.VARIANT_ID, C.REF, C.ALT, C.FILTER,
+                                                    C.INPUT_LINE, C.STATUS, SV_INFO, C.SOURCE_ENTRIES)}
+    repeats: list[int] = []
+    sample_column: list = []     # per entry: its rows' samples (a list), or one name for all of them
+    reads: list[_Read] = []      # the entries with carriers
+    read_at: list[int] = []      # and where each is among the entries
+    for i, (record, fields) in enumerate(zip(records, per_record)):
         chrom, pos, vid, ref, alts, filt, info = (record.fields[0], int(record.fields[1]), record.fields[2],
                                                   record.fields[3], record.fields[4].split(","),
                                                   record.fields[6], record.fields[7])
         for allele, alt in enumerate(alts, start=1):
-            base = {C.CHROM: chrom, C.POS: pos, C.VARIANT_ID: vid, C.REF: ref, C.ALT: alt, C.FILTER: filt,
-                    C.SOURCE: "vcf", C.INPUT_FILE: path, C.INPUT_LINE: record.line_no}
-            if formats:
-                base[C.SOURCE_ENTRIES] = [allele_entries(info, formats, ref, alt, allele)]
             structural = alt.startswith("<") or "[" in alt or "]" in alt
-            if structural:
-                base[SV_INFO] = info  # END, SVTYPE, CN, MATEID: read by io.fusions.structural_records_to_calls
             if fields is None:
-                table.add(1, **base, **{C.SAMPLE: default_sample})
-                continue
-            carried = _carriers(fields, allele)
-            read = np.ones(len(samples), dtype=bool) if carried is None else carried[sample_index]
-            idx = sample_index[read]  # 0/0 and ./. are dropped here, before any per-sample work
-            if not len(idx):  # still accounted for: listed once, under the samples read, with the reason
-                table.add(1, **base, **{C.SAMPLE: ",".join(samples), C.STATUS: M.STATUS_NOT_CARRIED})
-                continue
-            n = len(idx)
-            depth, alt_depth, vaf = _sample_support(fields, idx, allele, ref, alt)
-            genotypes = fields.genotype_texts(idx) if "GT" in fields.keys else [""] * n
-            if "PGT" in fields.keys:  # Mutect2: physical phasing beside an unphased GT
-                genotypes = [p if g and "|" not in g and p not in (None, ".") else g
-                             for g, p in zip(genotypes, fields.texts("PGT", idx))]
-            phase_sets = _phase_sets(fields, idx)
-            extra = {SV_CN: [t or "" for t in fields.texts("CN", idx)] if "CN" in fields.keys else [""] * n
-                     } if structural else {}
-            if normal is not None:
-                extra[C.ORIGIN] = _origin(fields, normal, allele, ref, alt)
-            if formats:
-                base[C.SOURCE_ENTRIES] = base[C.SOURCE_ENTRIES] * n
-            table.add(n, **base, **extra, **{
-                C.SAMPLE: list(names[read]),
-                C.DEPTH: depth, C.ALT_DEPTH: alt_depth, C.VAF: vaf, C.GENOTYPE: genotypes, C.PHASE_SET: phase_sets})
-    out.calls = _calls_frame(table.frame())
+                n, status, sample = 1, np.nan, default_sample
+            else:
+                carried = _carriers(fields, allele)
+                read = np.ones(len(samples), dtype=bool) if carried is None else carried[sample_index]
+                idx = sample_index[read]  # 0/0 and ./. are dropped here, before any per-sample work
+                if len(idx):
+                    n, status, sample = len(idx), np.nan, list(names[read])
+                    read_at.append(len(repeats))
+                    reads.append(_Read(i, fields, idx, allele))
+                else:  # still accounted for: listed once, under the samples read, with the reason
+                    n, status, sample = 1, M.STATUS_NOT_CARRIED, ",".join(samples)
+            for name, value in ((C.CHROM, chrom), (C.POS, pos), (C.VARIANT_ID, vid), (C.REF, ref), (C.ALT, alt),
+                                (C.FILTER, filt), (C.INPUT_LINE, record.line_no), (C.STATUS, status),
+                                # END, SVTYPE, CN, MATEID: read by io.fusions.structural_records_to_calls
+                                (SV_INFO, info if structural else np.nan),
+                                (C.SOURCE_ENTRIES, allele_entries(info, formats, ref, alt, allele) if formats
+                                 else np.nan)):
+                entry[name].append(value)
+            repeats.append(n)
+            sample_column.append(sample if isinstance(sample, list) else [sample])
+    columns = {name: _repeated(values, repeats) for name, values in entry.items()}
+    columns[C.SAMPLE] = list(chain.from_iterable(sample_column))
+    columns[C.SOURCE], columns[C.INPUT_FILE] = "vcf", path
+    columns.update(_sample_columns(reads, read_at, records, repeats, normal))
+    out.calls = _calls_frame(columns, sum(repeats), formats)
+    return out
+
+
+def _sample_columns(reads: list[_Read], read_at: list[int], records: list[_Record], repeats: list[int],
+                    normal: int | None) -> dict[str, list | np.ndarray]:
+    """The columns read from the carriers' sample fields, NaN on the rows of entries without carriers."""
+    starts = np.concatenate([[0], np.cumsum(repeats)]).astype(np.int64)
+    rows = (np.concatenate([np.arange(starts[e], starts[e + 1]) for e in read_at]) if reads
+            else np.array([], dtype=np.int64))
+    n_rows = int(starts[-1])
+    out: dict[str, np.ndarray] = {}
+    support = _support_of(reads, records)
+    for name, values in zip((C.DEPTH, C.ALT_DEPTH, C.VAF), support):
+        out[name] = np.full(n_rows, np.nan)
+        out[name][rows] = values
+    texts: dict[str, list] = {C.GENOTYPE: [], C.PHASE_SET: [], SV_CN: []}
+    for read in reads:
+        fields, idx, n = read.fields, read.idx, len(read.idx)
+        genotypes = fields.genotype_texts(idx) if "GT" in fields.keys else [""] * n
+        if "PGT" in fields.keys:  # Mutect2: physical phasing beside an unphased GT
+            genotypes = [p if g and "|" not in g and p not in (None, ".") else g
+                         for g, p in zip(genotypes, fields.texts("PGT", idx))]
+        texts[C.GENOTYPE].extend(genotypes)
+        texts[C.PHASE_SET].extend(_phase_sets(fields, idx))
+        alt = records[read.record].fields[4].split(",")[read.allele - 1]
+        structural = alt.startswith("<") or "[" in alt or "]" in alt
+        texts[SV_CN].extend(([t or "" for t in fields.texts("CN", idx)] if "CN" in fields.keys else [""] * n)
+                            if structural else [np.nan] * n)
+    if normal is not None:
+        texts[C.ORIGIN] = _repeated(_origins(reads, records, normal), [len(r.idx) for r in reads])
+    for name, values in texts.items():
+        out[name] = np.full(n_rows, np.nan, dtype=object)
+        out[name][rows] = values
     return out
 
 
@@ -454,7 +514,17 @@ def _phase_sets(fields, idx: np.ndarray) -> list[str]:
     return ["" if (p or q) == "." else (p or q or "") for p, q in zip(ps, pid)]
 
 
-def _calls_frame(calls: pd.DataFrame) -> pd.DataFrame:
+def _calls_frame(columns: dict, n_rows: int, formats) -> pd.DataFrame:
+    """The calls table: the calls columns and status, then the private columns that hold a value."""
+    def value_list(value) -> list:  # one value for every row, or the rows' values
+        return value.tolist() if isinstance(value, np.ndarray) and value.dtype == object else \
+            value if isinstance(value, (list, np.ndarray)) else [value] * n_rows
+
+    optional = ([C.SOURCE_ENTRIES] if formats else []) + [SV_INFO, SV_CN] + ([C.ORIGIN] if C.ORIGIN in columns else [])
+    data = {name: value_list(columns[name]) for name in C.CALLS_COLUMNS + [C.STATUS] + optional}
+    kept = [name for name, values in data.items() if name in C.CALLS_COLUMNS or name == C.STATUS
+            or not all(isinstance(v, float) and v != v for v in values)]
+    calls = pd.DataFrame({name: data[name] for name in kept}, columns=kept) if n_rows else pd.DataFrame([], columns=kept)
     calls[C.STATUS] = calls[C.STATUS].astype(object).fillna("")
     if C.ORIGIN in calls:
         calls[C.ORIGIN] = calls[C.ORIGIN].astype(object).fillna("")

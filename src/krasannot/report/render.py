@@ -9,6 +9,7 @@ through Jinja2's autoescape, and links are built only from validated PMID/NCT nu
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -26,6 +27,7 @@ from .. import columns as C
 from .. import models as M
 from ..annotate.classify import NOT_A_FINDING_ORIGINS, describe_call
 from ..errors import InputFormatError, KrasannotError, UsageError
+from ..files import cache_folder
 from ..models import REPRODUCIBLE_RUN_TIME, SPECIMENS
 
 if TYPE_CHECKING:
@@ -462,10 +464,10 @@ def _match_groups(records: list[dict]) -> list[dict]:
 
 @lru_cache(maxsize=4)
 def _bundled_panel_genes(build: str) -> tuple[tuple[str, ...], str]:
-    from ..reference.bundle import bundled_panel_path, load_bundle
+    from ..reference.bundle import bundled_panel_path
 
-    path = bundled_panel_path(build)
-    return tuple(sorted({tx.gene for tx in load_bundle(path).transcripts})), path.name
+    path = bundled_panel_path(build)  # (the genes only: no transcript models to build)
+    return tuple(sorted({tx["gene"] for tx in json.loads(path.read_text("utf-8"))["transcripts"]})), path.name
 
 
 def panel_genes_read(provenance: dict, build: str | None) -> list[str]:
@@ -577,6 +579,32 @@ def _package_file(name: str) -> str:
     return resources.files("krasannot.report").joinpath(name).read_text(encoding="utf-8")
 
 
+# how the templates are parsed: what their compiled code depends on (so, part of the compiled copies' names)
+_TEMPLATE_SYNTAX = {"keep_trailing_newline": True, "trim_blocks": True, "lstrip_blocks": True}
+
+
+def _compiled_templates():
+    """jinja2's compiled report templates, kept in krasannot's cache folder: compiling them costs every run
+    ~70 ms. A copy is found by the template's text (an edited template is compiled again) and was written by
+    jinja2 from the package's own templates; an unwritable cache only means compiling them every time."""
+    import jinja2
+
+    class Cache(jinja2.FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    folder = cache_folder() / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    syntax = hashlib.sha256(repr(sorted(_TEMPLATE_SYNTAX.items())).encode()).hexdigest()[:12]
+    return Cache(str(folder), f"report-{syntax}-%s.cache")
+
+
 @lru_cache(maxsize=1)
 def template_environment() -> jinja2.Environment:
     """Jinja2 with autoescape on for every template (.j2 included) and undefined names as errors."""
@@ -586,7 +614,7 @@ def template_environment() -> jinja2.Environment:
         loader=jinja2.FunctionLoader(lambda name: _package_file(f"templates/{name}")),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2", "xml", "svg"),
                                             default_for_string=True, default=True),
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+        undefined=jinja2.StrictUndefined, bytecode_cache=_compiled_templates(), **_TEMPLATE_SYNTAX)
     env.filters["human"] = human
     env.filters["percent"] = lambda vaf: "" if vaf is None else f"{100 * vaf:.1f}%"
     return env
@@ -606,11 +634,17 @@ def report_schema() -> dict:
     return json.loads(_package_file("report.schema.json"))
 
 
-def validate_report(report: dict) -> None:
-    """Raise jsonschema.ValidationError if `report` does not fit report.schema.json."""
+@lru_cache(maxsize=1)
+def _report_validator():
     import jsonschema
 
-    jsonschema.validate(report, report_schema())
+    # the schema itself is checked against its meta-schema by the tests, not on every run (30 ms)
+    return jsonschema.Draft202012Validator(report_schema())
+
+
+def validate_report(report: dict) -> None:
+    """Raise jsonschema.ValidationError if `report` does not fit report.schema.json."""
+    _report_validator().validate(report)
 
 
 def _table_text(frame: pd.DataFrame) -> str:
