@@ -139,12 +139,11 @@ def region_records(raw, voffset: int | None, tid: int, end: int) -> tuple[np.nda
     for block in _bgzf_blocks(raw, voffset >> 16):
         buffer += block
         size_limit = len(buffer)
-        while at + 4 <= size_limit:
-            after = at + 4 + size_at(buffer, at)[0]
-            if after > size_limit:
-                break  # the record runs into the next block
+        while at <= size_limit - 4:  # the tightest loop: a record that does not end here is taken back below
             append(at)
-            at = after
+            at += 4 + size_at(buffer, at)[0]
+        if at > size_limit:
+            at = starts.pop()  # the record runs into the next block
         if not block:
             break
         if at + 12 <= size_limit:  # the next record's head is here: past the window already?
