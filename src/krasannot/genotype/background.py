@@ -45,7 +45,8 @@ def background_counts(reads: WindowReads, reference: ReferenceBases, contig: str
     eligible = np.zeros(hi - lo + 1 + width, dtype=bool)  # a known reference base away from the hotspot codons
     eligible[:hi - lo + 1] = ref_code < 4
     eligible[excluded[(excluded >= lo) & (excluded <= hi)] - lo] = False
-    usable = (qual >= min_baseq) & (base < 4) & np.lib.stride_tricks.sliding_window_view(eligible, width)[ref_first - lo]
+    usable = ((qual >= min_baseq) & (base < 4)
+              & np.lib.stride_tricks.sliding_window_view(eligible, width)[ref_first - lo])  # row r: eligible[r0:r0+w]
     if length.min() < width:
         usable &= np.arange(width) < length[:, None]
     cell = ((ref_first - lo) * 4)[:, None] + np.arange(0, 4 * width, 4) + base  # position and base, as one number

@@ -55,7 +55,8 @@ def codon_observations(reads: WindowReads, hotspot: dict, min_baseq: int) -> pd.
                          ALT_FORWARD: forward_counts[code], ALT_REVERSE: reverse_counts[code],
                          "depth_forward": np.full(len(code), int(on_forward.sum()), dtype=np.int64),
                          "depth_reverse": np.full(len(code), int(on_reverse.sum()), dtype=np.int64),
-                         "changes": candidates["changes"][keep].tolist(), "alt_aa": candidates["alt_aa"][keep].tolist()})
+                         "changes": candidates["changes"][keep].tolist(),
+                         "alt_aa": candidates["alt_aa"][keep].tolist()})
 
 
 @lru_cache(maxsize=None)
@@ -210,8 +211,8 @@ def _window_reader(handle, raw, bai, min_mapq: int):
     return lambda name, start, end: read_window(handle, name, start, end, min_mapq)
 
 
-def _observe_window(reader, contig_name: str | None, window, spots: dict, reference: ReferenceBases,
-                    min_baseq: int, codons: np.ndarray, indel_positions: np.ndarray) -> tuple[list, pd.DataFrame | None, dict]:
+def _observe_window(reader, contig_name: str | None, window, spots: dict, reference: ReferenceBases, min_baseq: int,
+                    codons: np.ndarray, indel_positions: np.ndarray) -> tuple[list, pd.DataFrame | None, dict]:
     """One window: the observed alleles of its hotspots, its background counts (None: no reads), their depth.
 
     `spots`: hotspot index -> its row as a dict; `codons`: the codon positions on the window's contig."""
