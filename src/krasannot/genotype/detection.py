@@ -44,12 +44,15 @@ def log_tail(n: int, mu: float, rho: float, log_fact: np.ndarray) -> np.ndarray:
 
 
 def _in_threads(work, items: list) -> list:
-    """[work(item) for item in items], on two threads where two cores are free (numpy lets go of the GIL
-    in its loops, and the deep tails are long loops)."""
+    """[work(item) for item in items], every other item on a second thread where two cores are free
+    (numpy lets go of the GIL in its loops, and the deep tails are long loops)."""
     if len(items) < 8 or len(os.sched_getaffinity(0)) < 2:
         return [work(item) for item in items]
     with ThreadPoolExecutor(2) as pool:
-        return list(pool.map(work, items))
+        even, odd = pool.map(lambda part: [work(item) for item in part], (items[0::2], items[1::2]))
+    done = [None] * len(items)
+    done[0::2], done[1::2] = even, odd
+    return done
 
 
 def limit_of_detection(n: int, k_crit: int, log_fact: np.ndarray, power: float = LOD_POWER) -> float:
