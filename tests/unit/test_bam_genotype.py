@@ -339,7 +339,11 @@ def _mixed_bam(panel, path):
 
 def test_bam_bytes_reader_matches_pysam_reader(tmp_path, panel38):
     """The fast reader (a BAM's bytes, numpy) sees exactly the reads, blocks, bases and indels pysam shows."""
+    from krasannot.genotype.background import background_counts
     from krasannot.genotype.reads import read_window, read_window_bytes
+    from krasannot.genotype.reference_bases import ReferenceBases
+
+    reference = ReferenceBases(panel38)
 
     alignments = G.open_alignments(_mixed_bam(panel38, tmp_path / "mixed.bam"), "GRCh38")
     bai = alignments.bai()
@@ -350,9 +354,11 @@ def test_bam_bytes_reader_matches_pysam_reader(tmp_path, panel38):
             for min_mapq in (0, 20):
                 slow = read_window(alignments.handle, name, window.start, window.end, min_mapq)
                 fast = read_window_bytes(alignments.handle, raw, bai, name, window.start, window.end, min_mapq)
-                for field in ("fragment", "reverse", "start", "end", "block_read", "block_ref", "block_query",
-                              "block_length"):
+                for field in ("reverse", "start", "end", "block_read", "block_ref", "block_query", "block_length"):
                     np.testing.assert_array_equal(getattr(slow, field), getattr(fast, field), err_msg=field)
+                # fragment ids are labels: the same reads share one
+                pairs = np.unique(np.c_[slow.fragment, fast.fragment], axis=0)
+                assert len(pairs) == len(np.unique(slow.fragment)) == len(np.unique(fast.fragment))
                 lengths = np.diff(np.r_[slow.seq_offset, len(slow.bases)]).astype(np.int64)
                 read = np.repeat(np.arange(slow.n_reads), lengths)
                 query = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -360,6 +366,15 @@ def test_bam_bytes_reader_matches_pysam_reader(tmp_path, panel38):
                 np.testing.assert_array_equal(slow.quals, fast.qualities(read, query))
                 pd.testing.assert_frame_equal(slow.events, fast.events)
                 assert slow.skipped == fast.skipped
+                # aligned blocks as rows (blocks starting at an odd base too: after the insertion, the clip)
+                blocks = np.arange(len(slow.block_read))
+                (slow_codes, slow_quals), (fast_codes, fast_quals) = slow.block_bases(blocks), fast.block_bases(blocks)
+                inside = np.arange(slow_codes.shape[1]) < slow.block_length[:, None]
+                np.testing.assert_array_equal(slow_codes[inside], fast_codes[inside])
+                np.testing.assert_array_equal(slow_quals[inside], fast_quals[inside])
+                codons = hotspots.loc[hotspots["kind"] == G.CODON_KIND, "start"].to_numpy()
+                pd.testing.assert_frame_equal(background_counts(slow, reference, window.contig, codons, codons, 20),
+                                              background_counts(fast, reference, window.contig, codons, codons, 20))
     alignments.close()
 
 
@@ -380,3 +395,29 @@ def test_two_process_bytes_path_gives_the_same_calls(tmp_path, panel38, monkeypa
     pd.testing.assert_frame_equal(coverage, forked_coverage)
     assert calls.attrs == forked_calls.attrs
     assert (calls[C.DETECTION] == "detected").sum() >= 2  # the MNV and the exon 19 deletion
+
+
+def test_fetch_windows_merge_hotspots_closer_than_the_gap_per_contig():
+    hotspots = pd.DataFrame({"contig": ["12", "7", "12", "12"], "start": [350, 50, 100, 1000],
+                             "end": [352, 52, 102, 1002]}, index=[11, 13, 10, 12])
+    windows = G.fetch_windows(hotspots, gap=300)
+    assert windows["contig"].tolist() == ["12", "12", "7"]
+    assert windows["start"].tolist() == [100, 1000, 50] and windows["end"].tolist() == [352, 1002, 52]
+    assert windows["members"].tolist() == [[10, 11], [12], [13]]
+    assert G.fetch_windows(hotspots, gap=0)["members"].tolist() == [[10], [11], [12], [13]]
+
+
+def test_fragment_ids_group_reads_by_name_even_when_hashes_collide(monkeypatch):
+    from krasannot.genotype import reads
+
+    names = [b"pair7", b"pair10", b"pair7", b"x", b"pair10", b"pair10:long:name:of:an:instrument:1234"]
+    padded = np.zeros((len(names), 40), dtype=np.uint8)
+    for i, name in enumerate(names):
+        padded[i, :len(name)] = np.frombuffer(name, dtype=np.uint8)
+    expected = np.unique(np.array(names, dtype=object), return_inverse=True)[1]
+
+    def same_groups(ids):
+        return len(np.unique(np.c_[ids, expected], axis=0)) == len(np.unique(ids)) == len(np.unique(expected))
+    assert same_groups(reads._fragment_ids(padded))
+    monkeypatch.setattr(reads.pd, "factorize", lambda values: (np.zeros(len(values), dtype=np.int64), None))
+    assert same_groups(reads._fragment_ids(padded))  # every hash "collides": grouped by the names themselves

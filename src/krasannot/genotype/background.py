@@ -33,42 +33,45 @@ def background_counts(reads: WindowReads, reference: ReferenceBases, contig: str
     stride = max(1, math.ceil(reads.n_reads / BACKGROUND_READS_PER_WINDOW))
     sampled = np.zeros(reads.n_reads, dtype=bool)
     sampled[::stride] = True
-    blocks = sampled[reads.block_read]
-    length, ref_first = reads.block_length[blocks], reads.block_ref[blocks]
-    within = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-    ref_pos = np.repeat(ref_first, length) + within
-    read = np.repeat(reads.block_read[blocks], length)
-    query = np.repeat(reads.block_query[blocks], length) + within
-    if len(ref_pos) == 0:
+    blocks = np.flatnonzero(sampled[reads.block_read] & (reads.block_length > 0))
+    if len(blocks) == 0:
         return pd.DataFrame(columns=["change", "alt", "depth"])
-    lo, hi = int(ref_pos.min()), int(ref_pos.max())
+    length, ref_first = reads.block_length[blocks], reads.block_ref[blocks]
+    lo, hi = int(ref_first.min()), int((ref_first + length - 1).max())
     ref_code = reference.codes(contig, lo, hi)
-    base, qual, ref_base = reads.base_codes(read, query), reads.qualities(read, query), ref_code[ref_pos - lo]
-    blocked = np.zeros(hi - lo + 1, dtype=bool)  # hotspot codons, as a mask over the span
-    inside = excluded[(excluded >= lo) & (excluded <= hi)]
-    blocked[inside - lo] = True
-    usable = (qual >= min_baseq) & (base < 4) & (ref_base < 4) & ~blocked[ref_pos - lo]
-    counts = np.bincount((ref_pos[usable] - lo) * 4 + base[usable], minlength=(hi - lo + 1) * 4).reshape(-1, 4)
+    # one row per aligned block, as wide as the longest; cells past a block's end are not counted
+    base, qual = reads.block_bases(blocks)
+    width = base.shape[1]
+    eligible = np.zeros(hi - lo + 1 + width, dtype=bool)  # a known reference base away from the hotspot codons
+    eligible[:hi - lo + 1] = ref_code < 4
+    eligible[excluded[(excluded >= lo) & (excluded <= hi)] - lo] = False
+    usable = ((qual >= min_baseq) & (base < 4)
+              & np.lib.stride_tricks.sliding_window_view(eligible, width)[ref_first - lo])  # row r: eligible[r0:r0+w]
+    if length.min() < width:
+        usable &= np.arange(width) < length[:, None]
+    cell = ((ref_first - lo) * 4)[:, None] + np.arange(0, 4 * width, 4) + base  # position and base, as one number
+    counts = np.bincount(cell[usable], minlength=(hi - lo + 1) * 4).reshape(-1, 4)
     depth = counts.sum(axis=1)
     ref_of_pos = ref_code
-    frames = []
+    changes, alts, depths = [], [], []  # one class after another, as fit_error_model sums them
     known = np.flatnonzero((depth > 0) & (ref_of_pos < 4))
     for alt in range(4):
         rows = known[ref_of_pos[known] != alt]
-        change = ref_of_pos[rows].astype(np.int64) * 3 + alt - (alt > ref_of_pos[rows])
-        frames.append(pd.DataFrame({"change": np.asarray(CHANGE_CLASSES, dtype=object)[change],
-                                    "alt": counts[rows, alt], "depth": depth[rows]}))
+        changes.append(ref_of_pos[rows].astype(np.int64) * 3 + alt - (alt > ref_of_pos[rows]))
+        alts.append(counts[rows, alt])
+        depths.append(depth[rows])
     events = reads.events
-    if len(events):
-        first = events["first"].to_numpy()
-        events = events[sampled[events["read"].to_numpy()] & (first >= lo) & (first <= hi)]
-    for name, kind in (("deletion", events["deleted"] > 0 if len(events) else []),
-                       ("insertion", events["inserted"] != "" if len(events) else [])):
-        per_position = (np.bincount(events.loc[kind, "first"].to_numpy() - lo, minlength=hi - lo + 1)[:hi - lo + 1]
-                        if len(events) else np.zeros(hi - lo + 1, dtype=np.int64))
-        rows = known[~np.isin(known + lo, indel_excluded)]
-        frames.append(pd.DataFrame({"change": name, "alt": per_position[rows], "depth": depth[rows]}))
-    return pd.concat(frames, ignore_index=True)
+    first = events["first"].to_numpy()
+    taken = sampled[events["read"].to_numpy()] & (first >= lo) & (first <= hi)
+    indel_rows = known[~np.isin(known + lo, indel_excluded)]
+    for change, kind in ((CHANGE_CLASSES.index("deletion"), events["deleted"].to_numpy() > 0),
+                         (CHANGE_CLASSES.index("insertion"), events["inserted"].to_numpy() != "")):
+        per_position = np.bincount(first[taken & kind] - lo, minlength=hi - lo + 1)[:hi - lo + 1]
+        changes.append(np.full(len(indel_rows), change, dtype=np.int64))
+        alts.append(per_position[indel_rows])
+        depths.append(depth[indel_rows])
+    return pd.DataFrame({"change": pd.Categorical.from_codes(np.concatenate(changes), categories=CHANGE_CLASSES),
+                         "alt": np.concatenate(alts), "depth": np.concatenate(depths)})
 
 
 def fit_error_model(counts: pd.DataFrame) -> pd.DataFrame:

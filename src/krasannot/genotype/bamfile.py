@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _RECORD_HEAD = struct.Struct("<iii")  # block_size, refID, pos
+_INT32 = struct.Struct("<i")
 _BGZF_HEAD = struct.Struct("<4BI2BH")  # ID1 ID2 CM FLG, MTIME, XFL OS, XLEN
 # 4-bit BAM base -> our code (A C G T = 0..3, other 4) and -> the letter pysam shows
 NIBBLE_CODE = np.array([4, 0, 1, 4, 2, 4, 4, 4, 3, 4, 4, 4, 4, 4, 4, 4], dtype=np.uint8)
@@ -125,26 +126,38 @@ def first_record_offset(alignments, raw, index: BaiIndex, tid: int, beg: int, en
 
 def region_records(raw, voffset: int | None, tid: int, end: int) -> tuple[np.ndarray, np.ndarray]:
     """Bytes and record offsets of the reads of reference `tid` from `voffset` on that start before `end`
-    (0-based); whether each overlaps the window needs its CIGAR."""
+    (0-based); whether each overlaps the window needs its CIGAR.
+
+    Python only follows the record sizes, block by block; the reference and position of the records are
+    looked at all at once, and a block's last record says whether to read the next block.
+    """
     if voffset is None:
         return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
-    buffer, starts, at, done = bytearray(), [], voffset & 0xFFFF, False
-    unpack = _RECORD_HEAD.unpack_from
+    buffer, starts, at = bytearray(), [], voffset & 0xFFFF
+    size_at, head_at = _INT32.unpack_from, _RECORD_HEAD.unpack_from
+    append = starts.append
     for block in _bgzf_blocks(raw, voffset >> 16):
         buffer += block
         size_limit = len(buffer)
-        while at + 12 <= size_limit:
-            size, ref, pos = unpack(buffer, at)
-            if ref != tid or pos >= end:
-                done = True
-                break
-            if at + 4 + size > size_limit:
-                break  # the record runs into the next block
-            starts.append(at)
-            at += 4 + size
-        if done or not block:
+        while at <= size_limit - 4:  # the tightest loop: a record that does not end here is taken back below
+            append(at)
+            at += 4 + size_at(buffer, at)[0]
+        if at > size_limit:
+            at = starts.pop()  # the record runs into the next block
+        if not block:
             break
-    return np.frombuffer(buffer, dtype=np.uint8), np.asarray(starts, dtype=np.int64)  # writable: no copy
+        if at + 12 <= size_limit:  # the next record's head is here: past the window already?
+            _, ref, pos = head_at(buffer, at)
+            if ref != tid or pos >= end:
+                break
+        elif starts:
+            _, ref, pos = head_at(buffer, starts[-1])
+            if ref != tid or pos >= end:
+                break
+    data, starts = np.frombuffer(buffer, dtype=np.uint8), np.asarray(starts, dtype=np.int64)
+    core = np.ascontiguousarray(rows(data, starts + 4, 8)).view("<i4").reshape(-1, 2)
+    past = np.flatnonzero((core[:, 0] != tid) | (core[:, 1] >= end))  # sorted: the first one ends the reads
+    return data, starts[:past[0]] if len(past) else starts  # data is writable: no copy
 
 
 def rows(buffer: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:

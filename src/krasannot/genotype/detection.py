@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -41,6 +43,18 @@ def log_tail(n: int, mu: float, rho: float, log_fact: np.ndarray) -> np.ndarray:
     return np.logaddexp.accumulate(log_pmf[::-1])[::-1]
 
 
+def _in_threads(work, items: list) -> list:
+    """[work(item) for item in items], every other item on a second thread where two cores are free
+    (numpy lets go of the GIL in its loops, and the deep tails are long loops)."""
+    if len(items) < 8 or len(os.sched_getaffinity(0)) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(2) as pool:
+        even, odd = pool.map(lambda part: [work(item) for item in part], (items[0::2], items[1::2]))
+    done = [None] * len(items)
+    done[0::2], done[1::2] = even, odd
+    return done
+
+
 def limit_of_detection(n: int, k_crit: int, log_fact: np.ndarray, power: float = LOD_POWER) -> float:
     """Smallest VAF at which P(Binomial(n, vaf) >= k_crit) >= power (bisection)."""
     if k_crit > n:
@@ -69,12 +83,15 @@ def test_alleles(observed: pd.DataFrame, model: pd.DataFrame, specimen: str) -> 
     alt = out[C.ALT_DEPTH].to_numpy(dtype=np.int64)
     log_fact = _log_factorials(int(depth.max()) if len(depth) else 1)
     p_values, lods, cache, lod_of = np.ones(len(out)), np.full(len(out), np.nan), {}, {}
+    keys = list(dict.fromkeys((int(n), change) for n, change in zip(depth, chosen) if n and change in mu_of))
+    tails = dict(zip(keys, _in_threads(lambda key: log_tail(key[0], float(mu_of[key[1]]),
+                                                             float(by_class.at[key[1], "rho"]), log_fact), keys)))
     for i, (n, k, change) in enumerate(zip(depth, alt, chosen)):
         if n == 0 or change not in mu_of:
             continue
         key = (int(n), change)
         if key not in cache:
-            tail = log_tail(int(n), float(mu_of[change]), float(by_class.at[change, "rho"]), log_fact)
+            tail = tails[key]
             callable_k = np.flatnonzero((tail <= math.log(alpha)) & (np.arange(n + 1) >= MIN_ALT_FRAGMENTS))
             k_crit = int(callable_k[0]) if len(callable_k) else int(n) + 1
             if (int(n), k_crit) not in lod_of:  # the LOD depends on the depth and critical count only

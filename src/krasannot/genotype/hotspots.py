@@ -93,9 +93,17 @@ def _check_against_bundle(tx, row: dict, first: int, last: int, path: str, line:
 def fetch_windows(hotspots: pd.DataFrame, gap: int = WINDOW_GAP) -> pd.DataFrame:
     """Merge hotspots closer than `gap` into fetch windows: each read is then fetched once."""
     frame = hotspots.sort_values(["contig", "start"]).reset_index()
-    reach = frame.groupby("contig")["end"].cummax().shift()  # furthest end so far (same contig: see below)
-    new = (frame["contig"] != frame["contig"].shift()) | (frame["start"] > reach + gap)
-    frame["window"] = new.cumsum() - 1
-    windows = frame.groupby("window").agg(contig=("contig", "first"), start=("start", "min"),
-                                          end=("end", "max"), members=("index", list))
-    return windows.reset_index(drop=True)
+    if frame.empty:
+        return pd.DataFrame(columns=["contig", "start", "end", "members"])
+    contig, start, end = frame["contig"].to_numpy(), frame["start"].to_numpy(), frame["end"].to_numpy()
+    same_contig = np.r_[False, contig[1:] == contig[:-1]]
+    # furthest end so far on the contig: a running maximum, each contig lifted above the ones before
+    lift = np.cumsum(~same_contig).astype(np.int64) << 32
+    reach = np.maximum.accumulate(lift + end) - lift
+    new = ~same_contig | (start > np.r_[0, reach[:-1]] + gap)
+    first = np.flatnonzero(new)
+    window = np.cumsum(new) - 1
+    members = frame["index"].to_numpy()
+    return pd.DataFrame({"contig": frame["contig"].iloc[first].to_numpy(),
+                         "start": np.minimum.reduceat(start, first), "end": np.maximum.reduceat(end, first),
+                         "members": [members[window == w].tolist() for w in range(len(first))]})

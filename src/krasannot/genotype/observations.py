@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from .reference_bases import ReferenceBases
 MIN_INDEL_ANCHOR = 5    # aligned bases an indel needs on both sides within the read
 # reads in the windows (estimated from the .bai) from which a BAM is decoded from its bytes, on two processes
 PARALLEL_READS = 100_000
+MAX_QUEUED_WINDOWS = 1024  # window numbers a pipe holds without blocking (4 bytes each, 4 kB: atomic)
 
 
 def codon_observations(reads: WindowReads, hotspot: dict, min_baseq: int) -> pd.DataFrame:
@@ -32,31 +34,50 @@ def codon_observations(reads: WindowReads, hotspot: dict, min_baseq: int) -> pd.
     """
     positions = [hotspot["start"], hotspot["start"] + 1, hotspot["start"] + 2]
     codes, quals = bases_at(reads, positions)
-    seen = (codes < 4).all(axis=1) & (quals >= min_baseq).all(axis=1)
-    codon_code = codes[seen, 0].astype(np.int64) * 16 + codes[seen, 1] * 4 + codes[seen, 2]
+    first, second, third = codes.T
+    seen = ((first < 4) & (second < 4) & (third < 4) & (quals[:, 0] >= min_baseq) & (quals[:, 1] >= min_baseq)
+            & (quals[:, 2] >= min_baseq))
+    codon_code = first[seen].astype(np.int64) * 16 + second[seen] * 4 + third[seen]
     allele, on_forward, on_reverse = collapse_mates(reads.fragment[seen], codon_code, reads.reverse[seen])
     depth = len(allele)
     counts = np.bincount(allele, minlength=64)
     forward_counts = np.bincount(allele[on_forward], minlength=64)
     reverse_counts = np.bincount(allele[on_reverse], minlength=64)
-    ref_forward = hotspot["ref_codon"] if hotspot["strand"] == "+" else reverse_complement(hotspot["ref_codon"])
-    ref_aa = translate(hotspot["ref_codon"])
-    rows = []
+    candidates = _codon_alleles(hotspot["ref_codon"], hotspot["strand"])
+    code = candidates["code"]
+    keep = ~candidates["several"] | (counts[code] > 0)  # an MNV codon only where a fragment carries it
+    if not keep.any():
+        return pd.DataFrame()
+    code = code[keep]
+    return pd.DataFrame({C.POS: np.full(len(code), hotspot["start"], dtype=np.int64),
+                         C.REF: [candidates["ref"]] * len(code), C.ALT: candidates["alt"][keep].tolist(),
+                         C.ALT_DEPTH: counts[code], C.DEPTH: np.full(len(code), depth, dtype=np.int64),
+                         ALT_FORWARD: forward_counts[code], ALT_REVERSE: reverse_counts[code],
+                         "depth_forward": np.full(len(code), int(on_forward.sum()), dtype=np.int64),
+                         "depth_reverse": np.full(len(code), int(on_reverse.sum()), dtype=np.int64),
+                         "changes": candidates["changes"][keep].tolist(),
+                         "alt_aa": candidates["alt_aa"][keep].tolist()})
+
+
+@lru_cache(maxsize=None)
+def _codon_alleles(ref_codon: str, strand: str) -> dict:
+    """The non-synonymous codons of a hotspot (forward strand, in code order): code, bases, base changes,
+    amino acid, and whether more than one base changed."""
+    ref_forward = ref_codon if strand == "+" else reverse_complement(ref_codon)
+    ref_aa = translate(ref_codon)
+    found = {"code": [], "alt": [], "changes": [], "alt_aa": [], "several": []}
     for code in range(64):
         alt_forward_bases = BASES[code // 16] + BASES[code // 4 % 4] + BASES[code % 4]
         changed = [i for i in range(3) if alt_forward_bases[i] != ref_forward[i]]
-        if not changed or (len(changed) > 1 and counts[code] == 0):
+        codon = alt_forward_bases if strand == "+" else reverse_complement(alt_forward_bases)
+        if not changed or translate(codon) == ref_aa:
             continue
-        codon = alt_forward_bases if hotspot["strand"] == "+" else reverse_complement(alt_forward_bases)
-        if translate(codon) == ref_aa:
-            continue
-        rows.append({C.POS: hotspot["start"], C.REF: ref_forward, C.ALT: alt_forward_bases,
-                     C.ALT_DEPTH: int(counts[code]), C.DEPTH: depth,
-                     ALT_FORWARD: int(forward_counts[code]), ALT_REVERSE: int(reverse_counts[code]),
-                     "depth_forward": int(on_forward.sum()), "depth_reverse": int(on_reverse.sum()),
-                     "changes": ";".join(f"{ref_forward[i]}>{alt_forward_bases[i]}" for i in changed),
-                     "alt_aa": translate(codon)})
-    return pd.DataFrame(rows)
+        for key, value in (("code", code), ("alt", alt_forward_bases), ("alt_aa", translate(codon)),
+                           ("changes", ";".join(f"{ref_forward[i]}>{alt_forward_bases[i]}" for i in changed)),
+                           ("several", len(changed) > 1)):
+            found[key].append(value)
+    return {"ref": ref_forward, **{key: np.asarray(values, dtype=object if key in ("alt", "changes", "alt_aa")
+                                                   else None) for key, values in found.items()}}
 
 
 def normalized_events(reads: WindowReads, reference: "ReferenceBases", contig: str) -> pd.DataFrame:
@@ -125,17 +146,23 @@ def observe_windows(alignments: Alignments, hotspots: pd.DataFrame, reference: R
     """Read every window once: alleles at its hotspots, background counts, per-hotspot depth.
 
     A big BAM (PARALLEL_READS reads or more in the windows, by its .bai) is decoded from its bytes
-    (reads.read_window_bytes), the windows split between this process and one forked worker; anything
-    else goes read by read through pysam. Either way the windows' results are put back in window order.
+    (reads.read_window_bytes), this process and one forked worker taking the windows from one queue;
+    anything else goes read by read through pysam. Either way the windows' results are put back in
+    window order.
     """
     windows = fetch_windows(hotspots)
     for window in windows.itertuples(index=False):
         if window.contig not in alignments.contig_names:  # every allele is still listed, as not assessed
             alignments.notes.append(f"no contig {window.contig} in the file: "
                                     + ", ".join(hotspots.loc[window.members, HOTSPOT]) + " not assessed")
-    positions = {kind: np.concatenate([np.arange(s, e + 1) for s, e, k in
-                                       zip(hotspots["start"], hotspots["end"], hotspots["kind"]) if k == kind]
-                                      or [np.zeros(0, dtype=np.int64)]) for kind in (CODON_KIND, REGION_KIND)}
+    spots, window_rows = hotspots.to_dict("index"), list(windows.itertuples(index=False))
+
+    def positions(kind: str, contig: str | None = None) -> np.ndarray:  # of the hotspots of a kind (on a contig)
+        return np.concatenate([np.arange(spot["start"], spot["end"] + 1) for spot in spots.values()
+                               if spot["kind"] == kind and contig in (None, spot["contig"])]
+                              or [np.zeros(0, dtype=np.int64)])
+    codons_on = {contig: positions(CODON_KIND, contig) for contig in set(hotspots["contig"])}
+    indel_positions = positions(REGION_KIND)
     bai = alignments.bai()
     reads_per_window = np.array([bai.estimated_reads(alignments.handle.get_tid(alignments.contig_names[w.contig]),
                                                      w.start - 1, w.end)
@@ -143,25 +170,28 @@ def observe_windows(alignments: Alignments, hotspots: pd.DataFrame, reference: R
                                  for w in windows.itertuples(index=False)])
     big = bai is not None and reads_per_window.sum() >= PARALLEL_READS
 
-    def observe(which: np.ndarray, handle) -> list:
+    def observe(which, handle) -> list:
         raw = open(alignments.path, "rb") if big else None
         try:
             reader = _window_reader(handle, raw, bai, min_mapq)
-            return [_observe_window(reader, alignments.contig_names.get(windows.at[w, "contig"]), windows.iloc[w],
-                                    hotspots, reference, min_baseq, positions) for w in which]
+            return [(w, _observe_window(reader, alignments.contig_names.get(window_rows[w].contig), window_rows[w],
+                                        spots, reference, min_baseq, codons_on[window_rows[w].contig],
+                                        indel_positions)) for w in which]
         finally:
             if raw is not None:
                 raw.close()
 
-    order = np.arange(len(windows))
-    if big and len(windows) > 1 and len(os.sched_getaffinity(0)) > 1:
-        mine, theirs = _split_by_reads(reads_per_window)
-        collect = in_forked_worker(lambda: observe(theirs, alignments.reopen()))
-        results = observe(mine, alignments.handle) + collect()
-        order = np.concatenate([mine, theirs])
+    if big and 1 < len(windows) <= MAX_QUEUED_WINDOWS and len(os.sched_getaffinity(0)) > 1:
+        # both processes take the next window from one queue, the biggest first, until it is empty
+        queue = _window_queue(np.argsort(-reads_per_window, kind="stable"))
+        try:
+            collect = in_forked_worker(lambda: observe(_taken(queue), alignments.reopen()))
+            results = observe(_taken(queue), alignments.handle) + collect()
+        finally:
+            os.close(queue)
     else:
-        results = observe(order, alignments.handle)
-    by_window = [results[i] for i in np.argsort(order, kind="stable")]
+        results = observe(range(len(windows)), alignments.handle)
+    by_window = [result for _, result in sorted(results, key=lambda taken: taken[0])]
     observed = [frame for found, _, _ in by_window for frame in found]
     background = [counts for _, counts, _ in by_window if counts is not None]
     coverage = {index: depth for _, _, depths in by_window for index, depth in depths.items()}
@@ -181,38 +211,40 @@ def _window_reader(handle, raw, bai, min_mapq: int):
     return lambda name, start, end: read_window(handle, name, start, end, min_mapq)
 
 
-def _observe_window(reader, contig_name: str | None, window, hotspots: pd.DataFrame, reference: ReferenceBases, min_baseq: int,
-                    positions: dict) -> tuple[list, pd.DataFrame | None, dict]:
-    """One window: the observed alleles of its hotspots, its background counts (None: no reads), their depth."""
-    members = hotspots.loc[window.members]
+def _observe_window(reader, contig_name: str | None, window, spots: dict, reference: ReferenceBases, min_baseq: int,
+                    codons: np.ndarray, indel_positions: np.ndarray) -> tuple[list, pd.DataFrame | None, dict]:
+    """One window: the observed alleles of its hotspots, its background counts (None: no reads), their depth.
+
+    `spots`: hotspot index -> its row as a dict; `codons`: the codon positions on the window's contig."""
     reads = reader(contig_name, window.start, window.end)
     events = normalized_events(reads, reference, window.contig)
     found_here, coverage = [], {}
-    for index, hotspot in members.iterrows():
+    for index in window.members:
+        hotspot = spots[index]
         coverage[index] = fragment_depth(reads, hotspot["start"], hotspot["end"])
-        found = (codon_observations(reads, hotspot.to_dict(), min_baseq) if hotspot["kind"] == CODON_KIND
-                 else region_observations(reads, events, hotspot.to_dict(), reference, window.contig))
+        found = (codon_observations(reads, hotspot, min_baseq) if hotspot["kind"] == CODON_KIND
+                 else region_observations(reads, events, hotspot, reference, window.contig))
         if len(found):
-            found_here.append(found.assign(hotspot_index=index))
+            found["hotspot_index"] = index
+            found_here.append(found)
     if not reads.n_reads:
         return found_here, None, coverage
-    same_contig = hotspots["contig"] == window.contig
-    contig_codons = positions[CODON_KIND] if same_contig.all() else np.concatenate(
-        [np.arange(s, e + 1) for s, e, k in zip(hotspots.loc[same_contig, "start"], hotspots.loc[same_contig, "end"],
-                                                hotspots.loc[same_contig, "kind"]) if k == CODON_KIND]
-        or [np.zeros(0, dtype=np.int64)])
-    return found_here, background_counts(reads, reference, window.contig, contig_codons, positions[REGION_KIND],
+    return found_here, background_counts(reads, reference, window.contig, codons, indel_positions,
                                          min_baseq), coverage
 
 
-def _split_by_reads(reads_per_window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two sets of windows with about as many reads each (greedy, biggest first)."""
-    halves, load = ([], []), [0.0, 0.0]
-    for w in np.argsort(-reads_per_window, kind="stable"):
-        lighter = int(load[1] < load[0])
-        halves[lighter].append(w)
-        load[lighter] += reads_per_window[w]
-    return np.sort(np.asarray(halves[0], dtype=np.int64)), np.sort(np.asarray(halves[1], dtype=np.int64))
+def _window_queue(windows: np.ndarray) -> int:
+    """A pipe holding the window numbers, to be taken by more than one process; returns its read end."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, np.asarray(windows, dtype="<u4").tobytes())  # fits: at most MAX_QUEUED_WINDOWS
+    os.close(write_end)
+    return read_end
+
+
+def _taken(queue: int):
+    """Window numbers taken from the queue one at a time (a pipe read of 4 bytes is atomic), until it is empty."""
+    while taken := os.read(queue, 4):
+        yield int.from_bytes(taken, "little")
 
 
 def in_forked_worker(work):

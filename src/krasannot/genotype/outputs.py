@@ -90,8 +90,8 @@ def _label_outside_bundle(annotated: pd.DataFrame) -> pd.DataFrame:
     """Gene, transcript and protein change of hotspots the bundle lacks (AKT1), from the listed codon."""
     out = annotated.copy()
     mine = (~out["hotspot_in_panel"].astype(bool)) & (out[C.REF].str.len() == 3)
-    for i in np.flatnonzero(mine.to_numpy()):
-        row = out.iloc[i]
+    labels = []
+    for row in out[mine].to_dict("records"):
         residue, ref_aa, alt_aa = int(row["hotspot_residue"]), row["hotspot_ref_aa"], row["alt_aa"]
         forward_ref, forward_alt = row[C.REF], row[C.ALT]
         minus = row["hotspot_strand"] == "-"
@@ -106,11 +106,13 @@ def _label_outside_bundle(annotated: pd.DataFrame) -> pd.DataFrame:
             lo, hi = changed[0], changed[-1]
             hgvsc = f"c.{c_first + lo}_{c_first + hi}delins{alt_codon[lo:hi + 1]}"
         three = M.THREE_LETTER
-        out.loc[out.index[i], [C.GENE, C.TRANSCRIPT, C.HGVSC, C.HGVSP_SHORT, C.HGVSP, C.CONSEQUENCE,
-                               C.STATUS_DETAIL]] = [
+        labels.append([
             row["hotspot_gene"], row["hotspot_transcript"], hgvsc, f"p.{ref_aa}{residue}{alt_aa}",
             f"p.{three[ref_aa]}{residue}{three[alt_aa]}", "stop_gained" if alt_aa == "*" else "missense_variant",
-            "outside the transcript bundle: gene and protein change from resources/hotspots/hotspots.tsv"]
+            "outside the transcript bundle: gene and protein change from resources/hotspots/hotspots.tsv"])
+    for column, values in zip((C.GENE, C.TRANSCRIPT, C.HGVSC, C.HGVSP_SHORT, C.HGVSP, C.CONSEQUENCE,
+                               C.STATUS_DETAIL), zip(*labels)):  # all rows at once, column by column
+        out.loc[mine, column] = list(values)
     gene_missing = out[C.GENE].fillna("") == ""
     out.loc[gene_missing, C.GENE] = out.loc[gene_missing, "hotspot_gene"]
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,8 @@ BASES = "ACGT"
 BASE_CODE = np.full(256, 4, dtype=np.uint8)  # ASCII base -> code (A C G T = 0..3, other 4)
 for _i, _b in enumerate(BASES):
     BASE_CODE[ord(_b)] = BASE_CODE[ord(_b.lower())] = _i
+# a BAM byte -> the codes of its two bases, as one little-endian uint16 (first base: the high 4 bits)
+PAIR_CODE = NIBBLE_CODE[np.arange(256) >> 4].astype("<u2") | NIBBLE_CODE[np.arange(256) & 0xF].astype("<u2") << 8
 
 
 @dataclass
@@ -43,6 +46,14 @@ class WindowReads:
     def n_reads(self) -> int:
         return len(self.fragment)
 
+    @cached_property
+    def fragment_spans(self) -> tuple[np.ndarray, np.ndarray]:
+        """First and last reference base of each fragment (its mates' union); one pass for all hotspots."""
+        order = np.argsort(self.fragment, kind="stable")
+        fragment = self.fragment[order]
+        first = np.flatnonzero(np.r_[True, fragment[1:] != fragment[:-1]])
+        return np.minimum.reduceat(self.start[order], first), np.maximum.reduceat(self.end[order], first)
+
     def base_codes(self, read: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Base codes of reads `read` at their query positions `query` (0-based)."""
         if self.qual_offset is None:
@@ -57,6 +68,23 @@ class WindowReads:
     def qualities(self, read: np.ndarray, query: np.ndarray) -> np.ndarray:
         offset = self.seq_offset if self.qual_offset is None else self.qual_offset
         return self.quals[offset[read] + query]
+
+    def block_bases(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Base codes and qualities of aligned blocks `blocks`, one row each, as wide as the longest
+        (a shorter block's row runs on into whatever follows it: the caller masks it)."""
+        if not len(blocks):
+            return np.zeros((0, 0), dtype=np.uint8), np.zeros((0, 0), dtype=np.uint8)
+        width = int(self.block_length[blocks].max())
+        read, query = self.block_read[blocks], self.block_query[blocks]
+        if self.qual_offset is None:
+            start = self.seq_offset[read] + query
+            return rows(self.bases, start, width), rows(self.quals, start, width)
+        packed = rows(self.bases, self.seq_offset[read] + (query >> 1), width // 2 + 1)
+        codes = PAIR_CODE[packed].view(np.uint8).reshape(len(blocks), -1)  # a byte is two bases
+        odd = np.flatnonzero(query & 1)  # a block starting at an odd base starts in a byte's low 4 bits
+        aligned = codes[:, :width].copy()
+        aligned[odd] = codes[odd, 1:width + 1]
+        return aligned, rows(self.quals, self.qual_offset[read] + query, width)
 
 
 def read_window(handle, contig_name: str | None, start: int, end: int, min_mapq: int) -> WindowReads:
@@ -162,8 +190,7 @@ def read_window_bytes(alignments, raw, index: BaiIndex, contig_name: str | None,
     name_length = fields["l_read_name"][kept] - 1
     width = int(name_length.max()) if len(kept) else 1
     name_bytes = rows(buffer, records[kept] + 36, width) * (np.arange(width) < name_length[:, None])
-    names = np.ascontiguousarray(name_bytes.astype(np.uint8)).view(f"S{width}").ravel()
-    fragment = np.unique(names, return_inverse=True)[1].astype(np.int64).ravel()
+    fragment = _fragment_ids(np.ascontiguousarray(name_bytes.astype(np.uint8)))
 
     l_seq = fields["l_seq"][kept]
     seq_at = cigar_at[kept] + 4 * n_cigar[kept]
@@ -187,6 +214,26 @@ def read_window_bytes(alignments, raw, index: BaiIndex, contig_name: str | None,
     reads.events = _indel_events(op, length, op_record, start_1[op_record] + ref_before, query_before,
                                  n_cigar[kept][op_record] > 1, reads)
     return reads
+
+
+def _fragment_ids(name_bytes: np.ndarray) -> np.ndarray:
+    """One id per distinct read name (rows of NUL-padded bytes): mates share it; the ids are only labels.
+
+    The names are hashed to 64 bits and the hashes grouped (pandas.factorize, no sort); every name is
+    then checked against the first of its group, and only a hash collision falls back to sorting names.
+    """
+    words = -(-name_bytes.shape[1] // 8)
+    padded = np.zeros((len(name_bytes), 8 * words), dtype=np.uint8)
+    padded[:, :name_bytes.shape[1]] = name_bytes
+    hashed = np.zeros(len(name_bytes), dtype=np.uint64)
+    for word in padded.view("<u8").T:
+        hashed = (hashed ^ word) * np.uint64(0x100000001B3)  # FNV-style: mix each 8 bytes in
+    ids = pd.factorize(hashed)[0].astype(np.int64)
+    first = np.flatnonzero(np.r_[True, ids[1:] > np.maximum.accumulate(ids)[:-1]]) if len(ids) else ids
+    names = padded.view(f"V{8 * words}").ravel()
+    if np.array_equal(names, names[first[ids]]):
+        return ids
+    return np.unique(names, return_inverse=True)[1].astype(np.int64).ravel()
 
 
 def _within(counts: np.ndarray) -> np.ndarray:
@@ -216,6 +263,9 @@ def _indel_events(op: np.ndarray, length: np.ndarray, read: np.ndarray, ref_firs
                                  length[indel & (op == 1)]):
         nibbles = reads.base_nibbles(np.full(n, of_read), at + np.arange(n))
         inserted[r] += NIBBLE_LETTER[nibbles].tobytes().decode("ascii")
+    if not inserted:  # no indel: the frame read_window builds from no rows, without building it from rows
+        return pd.DataFrame({"read": np.zeros(0, dtype=np.int64), "first": np.zeros(0, dtype=np.int64),
+                             "deleted": np.zeros(0, dtype=np.int64), "inserted": np.zeros(0, dtype=object)})
     frame = pd.DataFrame(list(zip(read[first].tolist(), ref_first[first].tolist(), deleted.tolist(), inserted)),
                          columns=["read", "first", "deleted", "inserted"])  # built as read_window builds it
     return frame.astype({"read": np.int64, "first": np.int64, "deleted": np.int64})
@@ -237,31 +287,28 @@ def bases_at(reads: WindowReads, positions: list[int]) -> tuple[np.ndarray, np.n
 def collapse_mates(fragment: np.ndarray, allele: np.ndarray,
                    reverse: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One observation per fragment: mates that agree count once, mates that disagree are dropped.
+    `allele`: codon codes (0..63); `fragment`: ids (labels, not positions).
 
-    Returns the fragments' alleles and whether a forward / a reverse read of the fragment read it.
+    Returns the fragments' alleles and whether a forward / a reverse read of the fragment read it
+    (fragments in id order). Counted per fragment id, no sort: the mates agree when their alleles'
+    sum of squares times their number is the square of their sum (exact for such small integers).
     """
     if len(fragment) == 0:
         return allele[:0], reverse[:0], reverse[:0]
-    order = np.lexsort((allele, fragment))
-    fragment, allele, reverse = fragment[order], allele[order], reverse[order].astype(np.int8)
-    first = np.flatnonzero(np.r_[True, fragment[1:] != fragment[:-1]])
-    agree = np.minimum.reduceat(allele, first) == np.maximum.reduceat(allele, first)
-    on_forward = np.minimum.reduceat(reverse, first) == 0
-    on_reverse = np.maximum.reduceat(reverse, first) == 1
-    return allele[first][agree], on_forward[agree], on_reverse[agree]
+    reads = np.bincount(fragment)
+    present = np.flatnonzero(reads)
+    n, total = reads[present], np.bincount(fragment, weights=allele)[present]
+    agree = n * np.bincount(fragment, weights=allele.astype(float) ** 2)[present] == total * total
+    on_forward = np.bincount(fragment, weights=~reverse)[present] > 0
+    on_reverse = np.bincount(fragment, weights=reverse)[present] > 0
+    return (total[agree] / n[agree]).astype(allele.dtype), on_forward[agree], on_reverse[agree]
 
 
 def fragment_depth(reads: WindowReads, lo: int, hi: int) -> np.ndarray:
     """Fragments covering each base lo..hi (a fragment spans its mates' union)."""
     if reads.n_reads == 0:
         return np.zeros(hi - lo + 1, dtype=np.int64)
-    order = np.argsort(reads.fragment, kind="stable")
-    fragment = reads.fragment[order]
-    first = np.flatnonzero(np.r_[True, fragment[1:] != fragment[:-1]])
-    starts = np.minimum.reduceat(reads.start[order], first)
-    ends = np.maximum.reduceat(reads.end[order], first)
-    delta = np.zeros(hi - lo + 2, dtype=np.int64)
-    np.add.at(delta, np.clip(starts - lo, 0, hi - lo + 1), 1)
-    np.add.at(delta, np.clip(ends - lo + 1, 0, hi - lo + 1), -1)
-    depth = np.cumsum(delta)[:-1]
-    return depth
+    starts, ends = reads.fragment_spans
+    delta = (np.bincount(np.clip(starts - lo, 0, hi - lo + 1), minlength=hi - lo + 2)
+             - np.bincount(np.clip(ends - lo + 1, 0, hi - lo + 1), minlength=hi - lo + 2))
+    return np.cumsum(delta)[:-1]
