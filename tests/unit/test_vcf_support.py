@@ -152,8 +152,8 @@ def test_records_read_together_as_each_alone(tmp_path):
     meta = [f'##FORMAT=<ID={k},Number=.,Type={_TYPES.get(k, "String")},Description="x">' for k in keys]
 
     def vcf(rows, name):
-        lines = ["##fileformat=VCFv4.2", "##normal_sample=NORMAL", *meta,
-                 "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", "NORMAL", "TUMOR"])]
+        header = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", "NORMAL", "TUMOR"]
+        lines = ["##fileformat=VCFv4.2", "##normal_sample=NORMAL", *meta, "\t".join(header)]
         lines += ["\t".join(["chr12", str(100 + 10 * i), ".", ref, alt, ".", "PASS", ".", fmt, normal, tumour])
                   for i, (fmt, tumour, normal, ref, alt) in rows]
         path = tmp_path / name

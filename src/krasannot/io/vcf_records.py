@@ -183,7 +183,8 @@ class _Gathered:
             for block in blocks:
                 raw[row:row + len(block), :block.shape[1]] = block
                 row += len(block)
-            return np.where(raw <= _INT32_END, np.nan, raw.astype(float)), np.maximum((raw != _INT32_END).sum(axis=1), 1)
+            counts = np.maximum((raw != _INT32_END).sum(axis=1), 1)
+            return np.where(raw <= _INT32_END, np.nan, raw.astype(float)), counts
         return _text_numbers(self.texts(key))
 
     def texts(self, key: str) -> list[str | None]:
@@ -436,7 +437,7 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
     entry: dict[str, list] = {name: [] for name in (C.CHROM, C.POS, C.VARIANT_ID, C.REF, C.ALT, C.FILTER,
                                                     C.INPUT_LINE, C.STATUS, SV_INFO, C.SOURCE_ENTRIES)}
     repeats: list[int] = []
-    sample_column: list = []     # per entry: its rows' samples (a list), or one name for all of them
+    sample_column: list = []     # per entry: its rows' samples
     reads: list[_Read] = []      # the entries with carriers
     read_at: list[int] = []      # and where each is among the entries
     for i, (record, fields) in enumerate(zip(records, per_record)):
@@ -446,7 +447,7 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
         for allele, alt in enumerate(alts, start=1):
             structural = alt.startswith("<") or "[" in alt or "]" in alt
             if fields is None:
-                n, status, sample = 1, np.nan, default_sample
+                n, status, sample = 1, np.nan, [default_sample]
             else:
                 carried = _carriers(fields, allele)
                 read = np.ones(len(samples), dtype=bool) if carried is None else carried[sample_index]
@@ -456,7 +457,7 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
                     read_at.append(len(repeats))
                     reads.append(_Read(i, fields, idx, allele))
                 else:  # still accounted for: listed once, under the samples read, with the reason
-                    n, status, sample = 1, M.STATUS_NOT_CARRIED, ",".join(samples)
+                    n, status, sample = 1, M.STATUS_NOT_CARRIED, [",".join(samples)]
             for name, value in ((C.CHROM, chrom), (C.POS, pos), (C.VARIANT_ID, vid), (C.REF, ref), (C.ALT, alt),
                                 (C.FILTER, filt), (C.INPUT_LINE, record.line_no), (C.STATUS, status),
                                 # END, SVTYPE, CN, MATEID: read by io.fusions.structural_records_to_calls
@@ -465,7 +466,7 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
                                  else np.nan)):
                 entry[name].append(value)
             repeats.append(n)
-            sample_column.append(sample if isinstance(sample, list) else [sample])
+            sample_column.append(sample)
     columns = {name: _repeated(values, repeats) for name, values in entry.items()}
     columns[C.SAMPLE] = list(chain.from_iterable(sample_column))
     columns[C.SOURCE], columns[C.INPUT_FILE] = "vcf", path
@@ -516,15 +517,17 @@ def _phase_sets(fields, idx: np.ndarray) -> list[str]:
 
 def _calls_frame(columns: dict, n_rows: int, formats) -> pd.DataFrame:
     """The calls table: the calls columns and status, then the private columns that hold a value."""
-    def value_list(value) -> list:  # one value for every row, or the rows' values
-        return value.tolist() if isinstance(value, np.ndarray) and value.dtype == object else \
-            value if isinstance(value, (list, np.ndarray)) else [value] * n_rows
+    def value_list(value) -> list | np.ndarray:  # the rows' values; a single value stands for every row
+        if isinstance(value, np.ndarray):
+            return value.tolist() if value.dtype == object else value
+        return value if isinstance(value, list) else [value] * n_rows
 
     optional = ([C.SOURCE_ENTRIES] if formats else []) + [SV_INFO, SV_CN] + ([C.ORIGIN] if C.ORIGIN in columns else [])
     data = {name: value_list(columns[name]) for name in C.CALLS_COLUMNS + [C.STATUS] + optional}
     kept = [name for name, values in data.items() if name in C.CALLS_COLUMNS or name == C.STATUS
             or not all(isinstance(v, float) and v != v for v in values)]
-    calls = pd.DataFrame({name: data[name] for name in kept}, columns=kept) if n_rows else pd.DataFrame([], columns=kept)
+    calls = (pd.DataFrame({name: data[name] for name in kept}, columns=kept) if n_rows
+             else pd.DataFrame([], columns=kept))
     calls[C.STATUS] = calls[C.STATUS].astype(object).fillna("")
     if C.ORIGIN in calls:
         calls[C.ORIGIN] = calls[C.ORIGIN].astype(object).fillna("")
