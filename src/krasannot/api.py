@@ -36,10 +36,23 @@ log = logging.getLogger("krasannot")
 PathLike = str | os.PathLike
 
 
+class _HoldsTempFiles:
+    """A result holding temp files until `close()`, or the end of a `with` block."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 # ---------------------------------------------------------------- annotate
 
 @dataclass
-class Annotation:
+class Annotation(_HoldsTempFiles):
     """What the annotate step gives: the annotated table, the rows no reader could use, and the summary.
 
     Holds temp files of the outside-panel records of streamed VCFs until `close()` (or the end of a
@@ -57,8 +70,8 @@ class Annotation:
     def write(self, out: PathLike, *, format: str | None = None) -> dict[str, Path]:
         """Write OUT (TSV, or MAF for format="maf" or a .maf suffix), OUT.skipped.tsv and OUT.summary.json,
         all or none: what `krasannot annotate --out OUT` writes."""
-        from .files import check_output_file, write_json, write_together
-        from .io.tables import write_annotated_tsv, write_skipped_tsv
+        from .files import beside, check_output_file, write_json, write_together
+        from .io.tables import write_annotated_tsv, write_tsv
 
         out = str(out)
         check_output_file(Path(out))
@@ -71,7 +84,7 @@ class Annotation:
             def write_main(path):
                 write_annotated_tsv(self.annotated, path, raw_outside=self.raw_outside)
         writers = {out: write_main,
-                   beside(out, ".skipped.tsv"): lambda path: write_skipped_tsv(self.skipped, path),
+                   beside(out, ".skipped.tsv"): lambda path: write_tsv(self.skipped, path),
                    beside(out, ".summary.json"): lambda path: write_json(self.summary, path)}
         write_together(writers, "annotate")
         return {name: Path(path) for name, path in zip(("annotated", "skipped", "summary"), writers)}
@@ -79,12 +92,6 @@ class Annotation:
     def close(self) -> None:
         """Remove the temp files."""
         self.resources.close()
-
-    def __enter__(self) -> "Annotation":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def annotate(inputs: PathLike | list[PathLike], *, build: str = "auto", sample: str | None = None,
@@ -341,13 +348,6 @@ def _compare_source_protein(annotated: pd.DataFrame) -> dict:
     return {"compared": int(len(both)), "agree": int(len(both) - len(differ)), "disagreements": listed}
 
 
-def beside(out: PathLike, suffix: str) -> str:
-    """OUT.tsv -> OUT<suffix> (OUT.summary.json, OUT.skipped.tsv, MATCHES.samples.tsv)."""
-    path = Path(out)
-    stem = path.name[:-4] if path.name.endswith((".tsv", ".maf")) else path.name
-    return str(path.with_name(stem + suffix))
-
-
 # ---------------------------------------------------------------- match
 
 @dataclass
@@ -362,13 +362,13 @@ class Matches:
 
     def write(self, out: PathLike) -> dict[str, Path]:
         """Write OUT and OUT.samples.tsv together: what `krasannot match --out OUT` writes."""
-        from .files import check_output_file, write_together
+        from .files import beside, check_output_file, write_together
+        from .io.tables import write_tsv
 
         out = str(out)
         check_output_file(Path(out))
-        writers = {out: lambda path: self.matches.to_csv(path, sep="\t", index=False, lineterminator="\n"),
-                   beside(out, ".samples.tsv"): lambda path: self.samples.to_csv(
-                       path, sep="\t", index=False, lineterminator="\n")}
+        writers = {out: lambda path: write_tsv(self.matches, path),
+                   beside(out, ".samples.tsv"): lambda path: write_tsv(self.samples, path)}
         write_together(writers, "match")
         return {name: Path(path) for name, path in zip(("matches", "samples"), writers)}
 
@@ -489,8 +489,9 @@ def report(annotated: "Annotation | PathLike", matches: "Matches | PathLike", *,
         return _report_from_results(annotated, matches, sample=sample, tumor_type=tumor_type,
                                     specimen=specimen, patient_id=patient_id, reproducible=reproducible)
     from .evidence.match import contextual_resistance
-    from .report.render import (beside as render_beside, check_belongs_together, provenance_from_files,
-                                read_tsv, samples_summary_beside, sample_report)
+    from .files import beside
+    from .report.render import (check_belongs_together, provenance_from_files, read_tsv, samples_summary_beside,
+                                sample_report)
 
     annotated, matches = str(annotated), str(matches)
     annotated_table = read_tsv(annotated, "annotated table")
@@ -504,7 +505,7 @@ def report(annotated: "Annotation | PathLike", matches: "Matches | PathLike", *,
     # resistance in this patient's context, from the matches made for it (as `run` labels its calls)
     annotated_table = contextual_resistance(annotated_table, matches_table)
     samples_summary = samples_summary_beside(matches, annotated_table)
-    written_beside = render_beside(matches, ".tsv", ".samples.tsv").is_file()
+    written_beside = beside(matches, ".samples.tsv").is_file()
     tumor_type = check_belongs_together(sample, tumor_type, specimen, annotated_table, matches_table,
                                         samples_summary if written_beside else None,
                                         annotated_path=annotated, matches_path=matches)
@@ -515,7 +516,7 @@ def report(annotated: "Annotation | PathLike", matches: "Matches | PathLike", *,
     if not build:
         import json
 
-        summary_path = render_beside(annotated, ".tsv", ".summary.json")
+        summary_path = beside(annotated, ".summary.json")
         build = json.loads(summary_path.read_text(encoding="utf-8")).get("genome_build") \
             if summary_path.is_file() else None
     content, calls, sample_match_rows = sample_report(
@@ -562,7 +563,7 @@ def _report_from_results(annotation: Annotation, matched: Matches, *, sample: st
 # ---------------------------------------------------------------- run
 
 @dataclass
-class Run:
+class Run(_HoldsTempFiles):
     """annotate -> match -> report for one sample, in memory."""
 
     annotation: Annotation
@@ -574,16 +575,15 @@ class Run:
         and match's per-sample table (.matches.samples.tsv, which `report` reads) into `outdir`, all or none:
         what `krasannot run --outdir` writes."""
         from .files import write_json
-        from .io.tables import write_annotated_tsv, write_skipped_tsv
+        from .io.tables import write_annotated_tsv, write_tsv
         from .report.render import write_report_files
 
         annotation, annotated = self.annotation, self.matches.annotated
         step_outputs = {  # the matched table, as `run` always wrote it
             ".annotated.tsv": lambda path: write_annotated_tsv(annotated, path, raw_outside=annotation.raw_outside),
-            ".annotated.skipped.tsv": lambda path: write_skipped_tsv(annotation.skipped, path),
+            ".annotated.skipped.tsv": lambda path: write_tsv(annotation.skipped, path),
             ".annotated.summary.json": lambda path: write_json(annotation.summary, path),
-            ".matches.samples.tsv": lambda path: self.matches.samples.to_csv(path, sep="\t", index=False,
-                                                                             lineterminator="\n")}
+            ".matches.samples.tsv": lambda path: write_tsv(self.matches.samples, path)}
         report = self.report
         return write_report_files(report.report, report.calls, report.matches, sample=report.sample,
                                   build=report.build, outdir=outdir, input_vcf=report.input_vcf,
@@ -591,12 +591,6 @@ class Run:
 
     def close(self) -> None:
         self.annotation.close()
-
-    def __enter__(self) -> "Run":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def run(inputs: PathLike | list[PathLike], *, sample: str, tumor_type: str, patient_id: str | None = None,

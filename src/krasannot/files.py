@@ -26,6 +26,14 @@ def cache_folder() -> Path:
     return Path(cache) / "krasannot"
 
 
+def beside(path: str | os.PathLike, suffix: str) -> Path:
+    """OUT.tsv (or OUT.maf) -> OUT<suffix>: the files written beside a table (OUT.summary.json, OUT.skipped.tsv,
+    MATCHES.samples.tsv)."""
+    path = Path(path)
+    stem = path.name[:-4] if path.name.endswith((".tsv", ".maf")) else path.name
+    return path.with_name(stem + suffix)
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """Checksum of a file as it is on disk, for provenance."""
     digest = hashlib.sha256()

@@ -1,5 +1,5 @@
-"""Writing the annotated and skipped tables (atomically, through krasannot.files), and reading the annotated
-table back."""
+"""Writing the annotated table and the other TSVs (atomically, through krasannot.files), and reading the
+annotated table back."""
 
 from __future__ import annotations
 
@@ -49,10 +49,10 @@ def _quoted(field: str) -> str:
     return f'"{field.replace(chr(34), 2 * chr(34))}"' if any(c in field for c in '"\t\n\r') else field
 
 
-def write_skipped_tsv(skipped: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Input rows no reader could use, each with its reason (written even when empty: nothing was skipped)."""
+def write_tsv(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """A table as TSV, header and all, even when it has no rows (skipped rows: nothing was skipped)."""
     with atomic_output(path) as handle:
-        skipped.to_csv(handle, sep="\t", index=False, lineterminator="\n")
+        table.to_csv(handle, sep="\t", index=False, lineterminator="\n")
 
 
 def read_annotated_tsv(path: str | os.PathLike) -> pd.DataFrame:

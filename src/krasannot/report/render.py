@@ -27,7 +27,7 @@ from .. import columns as C
 from .. import models as M
 from ..annotate.classify import NOT_A_FINDING_ORIGINS, describe_call
 from ..errors import InputFormatError, KrasannotError, UsageError
-from ..files import cache_folder
+from ..files import beside, cache_folder
 from ..models import REPRODUCIBLE_RUN_TIME, SPECIMENS
 
 if TYPE_CHECKING:
@@ -748,12 +748,6 @@ def read_tsv(path: str, what: str) -> pd.DataFrame:
         raise InputFormatError(f"{what} is not a readable TSV ({exc})", path=path) from None
 
 
-def beside(path: str, old_suffix: str, new_suffix: str) -> Path:
-    name = Path(path).name
-    stem = name[: -len(old_suffix)] if name.endswith(old_suffix) else name
-    return Path(path).with_name(stem + new_suffix)
-
-
 def _evidence_base() -> dict:
     """The bundled evidence base's version and release date (resources/evidence/kb.yaml)."""
     from ..evidence.kb import read_yaml
@@ -775,7 +769,7 @@ def _sha256(path: str) -> str:
 def provenance_from_files(annotated_path: str, matches_path: str, input_vcf: str | None) -> dict:
     """Provenance of a report from the files it reads: annotate's summary JSON, its skipped rows,
     the evidence base, and each input's checksum (file names only, so reports are portable)."""
-    summary_path = beside(annotated_path, ".tsv", ".summary.json")
+    summary_path = beside(annotated_path, ".summary.json")
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {}
     # annotate's summary lists its inputs ("inputs"; one "input" in older summaries)
     source_inputs = summary.get("inputs") or ([summary["input"]] if summary.get("input") else [])
@@ -783,7 +777,7 @@ def provenance_from_files(annotated_path: str, matches_path: str, input_vcf: str
     if records_read is None and source_inputs:
         records_read = sum(int(i.get("records_read") or 0) for i in source_inputs)
     skipped = summary.get("rows_skipped")
-    skipped_path = beside(annotated_path, ".tsv", ".skipped.tsv")
+    skipped_path = beside(annotated_path, ".skipped.tsv")
     if skipped is None and skipped_path.is_file():
         skipped = len(read_tsv(str(skipped_path), "skipped rows"))
     inputs = [{"role": "input", "name": Path(str(i.get("path", ""))).name, "sha256": str(i.get("checksum", ""))}
@@ -811,7 +805,7 @@ def provenance_from_files(annotated_path: str, matches_path: str, input_vcf: str
 
 def samples_in_summary(annotated_path: str) -> list[str]:
     """The samples annotate read (its OUT.summary.json beside the table), those without a call too."""
-    path = beside(annotated_path, ".tsv", ".summary.json")
+    path = beside(annotated_path, ".summary.json")
     if not path.is_file():
         return []
     try:
@@ -857,7 +851,7 @@ def check_belongs_together(sample: str, tumor_type: str | None, specimen: str | 
 
 def samples_summary_beside(matches_path: str, annotated: pd.DataFrame) -> pd.DataFrame:
     """MATCHES.samples.tsv beside the matches; else computed from the annotated table."""
-    path = beside(matches_path, ".tsv", ".samples.tsv")
+    path = beside(matches_path, ".samples.tsv")
     if path.is_file():
         return read_tsv(str(path), "samples summary")
     from ..annotate.classify import summarize_samples
