@@ -37,7 +37,7 @@ import pandas as pd
 from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_contig, contig_limits
 from .result import SKIPPED_COLUMNS, empty_skipped, read_notes
-from .vcf_records import SV_CN, SV_INFO, records_to_calls  # noqa: F401 (SV_*: the calls columns io.fusions reads)
+from .vcf_records import SV_CN, SV_INFO, is_structural, records_to_calls  # noqa: F401 (SV_*: io.fusions reads them)
 from ..files import file_sha256, line_aligned
 
 BLOCK_BYTES = 16 << 20          # decompressed text handled per block: bounds memory
@@ -667,7 +667,7 @@ def _read_bcf(path: str, sample: str | None, regions: dict[str, np.ndarray] | No
                 spans = regions.get(canonical_contig(record.contig)) if regions is not None else None
                 last = record.pos + max(len(record.ref), 1)
                 idx = np.searchsorted(spans[:, 0], last, side="right") - 1 if spans is not None else 0
-                structural = any(a.startswith("<") or "[" in a or "]" in a for a in record.alts or ())
+                structural = any(is_structural(a) for a in record.alts or ())
                 if regions is None or structural or (spans is not None and idx >= 0 and record.pos <= spans[idx, 1]):
                     candidates.append((None, str(record).rstrip("\n").encode("utf-8")))
                 else:

@@ -257,15 +257,21 @@ def _support(fields: _Gathered, keys: set[str], allele: np.ndarray, ref: list[st
 
 @dataclass
 class _Read:
-    """Sample columns to read: from record `record` (its `fields`), the columns `idx`, for ALT `allele`."""
+    """Sample columns to read: from a record's `fields`, the columns `idx`, for its ALT `allele` (REF>ALT)."""
 
-    record: int
     fields: object
     idx: np.ndarray
     allele: int
+    ref: str
+    alt: str
 
 
-def _support_of(reads: list[_Read], records: list[_Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def is_structural(alt: str) -> bool:
+    """A symbolic (<DEL>, <CN0>) or breakend (N[chr2:100[) ALT allele."""
+    return alt.startswith("<") or "[" in alt or "]" in alt
+
+
+def _support_of(reads: list[_Read]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Depth, alt depth and VAF of every row the reads list (their samples, in order), the caller rules run
     once per group of rows whose records write the same FORMAT keys."""
     n = sum(len(r.idx) for r in reads)
@@ -273,7 +279,7 @@ def _support_of(reads: list[_Read], records: list[_Record]) -> tuple[np.ndarray,
     groups: dict[tuple, list] = {}
     row = 0
     for read in reads:
-        ref, alt = records[read.record].fields[3], records[read.record].fields[4].split(",")[read.allele - 1]
+        ref, alt = read.ref, read.alt
         for keys, rows in read.fields.key_groups(read.idx):  # a hand-split column may stop before FORMAT's end
             group = groups.setdefault((frozenset(keys), len(ref) == 1 and len(alt) == 1), [[], [], [], []])
             group[0].append((read.fields, read.idx[rows]))
@@ -288,10 +294,10 @@ def _support_of(reads: list[_Read], records: list[_Record]) -> tuple[np.ndarray,
     return depth, alt_depth, vaf
 
 
-def _origins(reads: list[_Read], records: list[_Record], normal: int) -> list[str]:
+def _origins(reads: list[_Read], normal: int) -> list[str]:
     """Per read: germline where the matched normal carries the allele at NORMAL_GERMLINE_VAF or more,
     somatic where it was read with a lower VAF, "" where the normal gives no VAF."""
-    vaf = _support_of([_Read(r.record, r.fields, np.array([normal]), r.allele) for r in reads], records)[2]
+    vaf = _support_of([_Read(r.fields, np.array([normal]), r.allele, r.ref, r.alt) for r in reads])[2]
     return ["" if v != v else "germline" if v >= NORMAL_GERMLINE_VAF else "somatic" for v in vaf.tolist()]
 
 
@@ -440,12 +446,12 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
     sample_column: list = []     # per entry: its rows' samples
     reads: list[_Read] = []      # the entries with carriers
     read_at: list[int] = []      # and where each is among the entries
-    for i, (record, fields) in enumerate(zip(records, per_record)):
+    for record, fields in zip(records, per_record):
         chrom, pos, vid, ref, alts, filt, info = (record.fields[0], int(record.fields[1]), record.fields[2],
                                                   record.fields[3], record.fields[4].split(","),
                                                   record.fields[6], record.fields[7])
         for allele, alt in enumerate(alts, start=1):
-            structural = alt.startswith("<") or "[" in alt or "]" in alt
+            structural = is_structural(alt)
             if fields is None:
                 n, status, sample = 1, np.nan, [default_sample]
             else:
@@ -455,7 +461,7 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
                 if len(idx):
                     n, status, sample = len(idx), np.nan, list(names[read])
                     read_at.append(len(repeats))
-                    reads.append(_Read(i, fields, idx, allele))
+                    reads.append(_Read(fields, idx, allele, ref, alt))
                 else:  # still accounted for: listed once, under the samples read, with the reason
                     n, status, sample = 1, M.STATUS_NOT_CARRIED, [",".join(samples)]
             for name, value in ((C.CHROM, chrom), (C.POS, pos), (C.VARIANT_ID, vid), (C.REF, ref), (C.ALT, alt),
@@ -470,12 +476,12 @@ def records_to_calls(path: str, header, lines: list[tuple[int | None, bytes]], s
     columns = {name: _repeated(values, repeats) for name, values in entry.items()}
     columns[C.SAMPLE] = list(chain.from_iterable(sample_column))
     columns[C.SOURCE], columns[C.INPUT_FILE] = "vcf", path
-    columns.update(_sample_columns(reads, read_at, records, repeats, normal))
+    columns.update(_sample_columns(reads, read_at, repeats, normal))
     out.calls = _calls_frame(columns, sum(repeats), formats)
     return out
 
 
-def _sample_columns(reads: list[_Read], read_at: list[int], records: list[_Record], repeats: list[int],
+def _sample_columns(reads: list[_Read], read_at: list[int], repeats: list[int],
                     normal: int | None) -> dict[str, list | np.ndarray]:
     """The columns read from the carriers' sample fields, NaN on the rows of entries without carriers."""
     starts = np.concatenate([[0], np.cumsum(repeats)]).astype(np.int64)
@@ -483,7 +489,7 @@ def _sample_columns(reads: list[_Read], read_at: list[int], records: list[_Recor
             else np.array([], dtype=np.int64))
     n_rows = int(starts[-1])
     out: dict[str, np.ndarray] = {}
-    support = _support_of(reads, records)
+    support = _support_of(reads)
     for name, values in zip((C.DEPTH, C.ALT_DEPTH, C.VAF), support):
         out[name] = np.full(n_rows, np.nan)
         out[name][rows] = values
@@ -496,12 +502,10 @@ def _sample_columns(reads: list[_Read], read_at: list[int], records: list[_Recor
                          for g, p in zip(genotypes, fields.texts("PGT", idx))]
         texts[C.GENOTYPE].extend(genotypes)
         texts[C.PHASE_SET].extend(_phase_sets(fields, idx))
-        alt = records[read.record].fields[4].split(",")[read.allele - 1]
-        structural = alt.startswith("<") or "[" in alt or "]" in alt
         texts[SV_CN].extend(([t or "" for t in fields.texts("CN", idx)] if "CN" in fields.keys else [""] * n)
-                            if structural else [np.nan] * n)
+                            if is_structural(read.alt) else [np.nan] * n)
     if normal is not None:
-        texts[C.ORIGIN] = _repeated(_origins(reads, records, normal), [len(r.idx) for r in reads])
+        texts[C.ORIGIN] = _repeated(_origins(reads, normal), [len(r.idx) for r in reads])
     for name, values in texts.items():
         out[name] = np.full(n_rows, np.nan, dtype=object)
         out[name][rows] = values
