@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import zlib
 from abc import ABC, abstractmethod
 from importlib import resources
 from pathlib import Path
@@ -43,9 +44,10 @@ class _SmallFasta:
                 rows = [line.rstrip("\n").split("\t") for line in handle if line.strip()]
             self.index = {name: (int(length), int(offset), int(bases), int(width))
                           for name, length, offset, bases, width, *_ in rows}
-            with gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb") as handle:
-                self.data = handle.read()
-        except (OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+            self.data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        except (OSError, EOFError, ValueError, UnicodeDecodeError, zlib.error) as exc:
             raise ReferenceDataError(f"cannot read the gene-region FASTA or its .fai ({exc})", path=path,
                                      hint="reinstall krasannot, or rebuild the folder's FASTA and index") from None
 
@@ -58,11 +60,6 @@ class _SmallFasta:
         first = offset + start // bases * width + start % bases
         last = offset + (end - 1) // bases * width + (end - 1) % bases
         return self.data[first:last + 1].replace(b"\n", b"").replace(b"\r", b"").decode("ascii")
-
-
-def _is_gzip(path: str) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
 
 
 class SequenceSource(ABC):
