@@ -34,6 +34,13 @@ def beside(path: str | os.PathLike, suffix: str) -> Path:
     return path.with_name(stem + suffix)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it: Linux; else all)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """Checksum of a file as it is on disk, for provenance."""
     digest = hashlib.sha256()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -12,6 +11,7 @@ import pandas as pd
 from .. import columns as C
 from .. import models as M
 from ..errors import BuildMismatchError
+from ..files import usable_cores
 from ..io.genotype_calls import ALT_FORWARD, ALT_REVERSE, LOD, P_VALUE
 from ..reference.bundle import Panel
 from .alignments import Alignments
@@ -46,7 +46,7 @@ def log_tail(n: int, mu: float, rho: float, log_fact: np.ndarray) -> np.ndarray:
 def _in_threads(work, items: list) -> list:
     """[work(item) for item in items], every other item on a second thread where two cores are free
     (numpy lets go of the GIL in its loops, and the deep tails are long loops)."""
-    if len(items) < 8 or len(os.sched_getaffinity(0)) < 2:
+    if len(items) < 8 or usable_cores() < 2:
         return [work(item) for item in items]
     with ThreadPoolExecutor(2) as pool:
         even, odd = pool.map(lambda part: [work(item) for item in part], (items[0::2], items[1::2]))

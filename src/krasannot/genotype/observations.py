@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns as C
+from ..files import usable_cores
 from ..io.genotype_calls import ALT_FORWARD, ALT_REVERSE, HOTSPOT
 from ..reference.bundle import reverse_complement, translate
 from .alignments import Alignments
@@ -181,7 +182,7 @@ def observe_windows(alignments: Alignments, hotspots: pd.DataFrame, reference: R
             if raw is not None:
                 raw.close()
 
-    if big and 1 < len(windows) <= MAX_QUEUED_WINDOWS and len(os.sched_getaffinity(0)) > 1:
+    if big and 1 < len(windows) <= MAX_QUEUED_WINDOWS and usable_cores() > 1:
         # both processes take the next window from one queue, the biggest first, until it is empty
         queue = _window_queue(np.argsort(-reads_per_window, kind="stable"))
         try:

@@ -38,7 +38,7 @@ from ..errors import InputFormatError, UsageError
 from ..reference.builds import canonical_contig, contig_limits
 from .result import SKIPPED_COLUMNS, empty_skipped, read_notes
 from .vcf_records import SV_CN, SV_INFO, is_structural, records_to_calls  # noqa: F401 (SV_*: io.fusions reads them)
-from ..files import file_sha256, line_aligned
+from ..files import file_sha256, line_aligned, usable_cores
 
 BLOCK_BYTES = 16 << 20          # decompressed text handled per block: bounds memory
 _READ_BYTES = 4 << 20
@@ -80,7 +80,7 @@ _MEMBERS_PER_BLOCK = 256            # a BGZF member holds at most 64 KiB of text
 
 def _decompression_threads() -> int:
     """Threads inflating BGZF members at once: the cores this process may use, at most 4."""
-    return max(1, min(4, len(os.sched_getaffinity(0))))
+    return max(1, min(4, usable_cores()))
 
 
 class _HashingReader:
